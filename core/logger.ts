@@ -1,0 +1,41 @@
+/**
+ * The one logger factory: pino, JSON when stdout is not a TTY, readable (pino-pretty) on a TTY, with secrets
+ * redacted by key wherever they appear in a logged object.
+ */
+import { pino, type Logger } from "pino";
+
+/** Keys whose values never reach a log line, at any depth pino's redaction reaches. */
+export const SECRET_KEYS = ["password", "passphrase", "secret", "token", "apiKey", "ssl.key"];
+
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [
+  key,
+  `*.${key}`,
+  `*.*.${key}`,
+  `*.*.*.${key}`,
+]);
+
+export interface LoggerOptions {
+  /** @default process.env.SLUICE_LOG_LEVEL ?? "info" */
+  level?: string;
+  /** Pretty output; @default stdout is a TTY */
+  pretty?: boolean;
+  /** Fields on every line (topology, run id, ...). */
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  return pino({
+    level: options.level ?? process.env.SLUICE_LOG_LEVEL ?? "info",
+    base: options.base ?? null,
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    ...(pretty
+      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } }
+      : {}),
+  });
+}
+
+/** A logger that writes nothing: for tests and library use. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

@@ -1,0 +1,24 @@
+/**
+ * The Sink contract: where records land. `write` resolves only when the data is durable (a Kafka ack, a
+ * ClickHouse insert acknowledged); the runtime commits an input offset only after every output of that
+ * input has been acknowledged this way.
+ */
+import type { StreamRecord } from "../processors/api.ts";
+
+export interface Sink {
+  /** Name of the sink node in the topology. */
+  readonly name: string;
+  /** Connects and checks the destination exists; a missing table or topic fails here, before consuming. */
+  start?(): Promise<void>;
+  /**
+   * Accepts a batch. Resolves when every record of it is durable; rejects with a `TransientError` when the
+   * destination is unavailable (nothing of the batch may then be assumed written) or a `BatchError` naming
+   * records the destination refused as bad data.
+   */
+  write(records: readonly StreamRecord[]): Promise<void>;
+  /** Writes out anything buffered; resolves when durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** True while the sink can accept writes (readiness and circuit-breaker state). */
+  isHealthy?(): boolean;
+}
