@@ -1,0 +1,22 @@
+/**
+ * How a processor type is declared: its spec `type`, its zod config schema and its factory, side by side
+ * (Redpanda Connect registers each component with its config spec). `processors/registry.ts` collects them;
+ * the topology spec composes their config schemas, so YAML validation, TS types and `describe` share one source.
+ */
+import type { z } from "zod";
+import type { Processor, ProcessorEnvironment } from "./api.ts";
+
+export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
+  /** The spec `type`, e.g. `filter`, `enrich`. */
+  readonly type: string;
+  /** One line for `describe` and the generated configuration reference. */
+  readonly summary: string;
+  /** Config schema; validated when the topology is compiled, never when the first record arrives. */
+  readonly config: S;
+  /** Builds one instance per task. May throw `ConfigError` for problems only visible at build time. */
+  readonly create: (config: z.infer<S>, env: ProcessorEnvironment) => Processor;
+}
+
+export function defineProcessor<S extends z.ZodType>(definition: ProcessorDefinition<S>): ProcessorDefinition<S> {
+  return definition;
+}
