@@ -2,17 +2,12 @@
  * The one logger factory: pino, JSON when stdout is not a TTY, readable (pino-pretty) on a TTY, with secrets
  * redacted by key wherever they appear in a logged object.
  */
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 /** Keys whose values never reach a log line, at any depth pino's redaction reaches. */
 export const SECRET_KEYS = ["password", "passphrase", "secret", "token", "apiKey", "ssl.key"];
 
-const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [
-  key,
-  `*.${key}`,
-  `*.*.${key}`,
-  `*.*.*.${key}`,
-]);
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 export interface LoggerOptions {
   /** @default process.env.SLUICE_LOG_LEVEL ?? "info" */
@@ -30,7 +25,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: options.base ?? null,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     ...(pretty
-      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+          },
+        }
       : {}),
   });
 }

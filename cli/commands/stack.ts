@@ -1,0 +1,71 @@
+/**
+ * `sluice stack up|down|status`: one line per service with its address, or JSON with `--json`.
+ */
+import type { Command } from "commander";
+import {
+  type ServiceName,
+  type ServiceStatus,
+  stackDown,
+  stackFetch,
+  stackStatus,
+  stackUp,
+} from "../../ops/stack/stack.ts";
+import { EXIT } from "../exit-codes.ts";
+
+function line(s: ServiceStatus): string {
+  const extra = [
+    s.pid !== undefined ? `pid ${s.pid}` : undefined,
+    s.rssMiB !== undefined ? `${s.rssMiB} MiB` : undefined,
+    s.startMs !== undefined ? `ready in ${(s.startMs / 1000).toFixed(1)}s` : undefined,
+  ].filter(Boolean);
+  return `${s.name.padEnd(11)} ${s.state.padEnd(8)} ${s.address}${extra.length ? `  (${extra.join(", ")})` : ""}`;
+}
+
+function print(statuses: ServiceStatus[], json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(statuses, null, 2)}\n` : `${statuses.map(line).join("\n")}\n`);
+}
+
+export function registerStackCommand(program: Command): void {
+  const stack = program
+    .command("stack")
+    .description("run the local stack: Kafka (KRaft), Apicurio schema registry, ClickHouse, on 127.0.0.1")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sluice stack up\n  sluice stack status --json\n  sluice stack down\n\nPorts: SLUICE_KAFKA_PORT (29092), SLUICE_REGISTRY_PORT (28081), SLUICE_CLICKHOUSE_PORT (28123).\nState lives in .stack/ (SLUICE_STACK_DIR).",
+    );
+
+  stack
+    .command("up")
+    .description("start every service that is not running (idempotent) and wait until healthy")
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }) => {
+      print(await stackUp(), options.json === true);
+    });
+
+  stack
+    .command("down")
+    .description("stop the services sluice started (by pid file)")
+    .argument("[services...]", "kafka, registry, clickhouse (default: all)")
+    .option("--json", "print JSON")
+    .action(async (services: ServiceName[], options: { json?: boolean }) => {
+      print(await stackDown(undefined, services.length ? services : undefined), options.json === true);
+    });
+
+  stack
+    .command("fetch")
+    .description("install and download what the services need (Debian ClickHouse, Kafka and Apicurio from Maven)")
+    .action(() => {
+      stackFetch();
+      process.stdout.write("stack artifacts ready\n");
+    });
+
+  stack
+    .command("status")
+    .description("say what is up; exit 1 when a service is down")
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }) => {
+      const statuses = await stackStatus();
+      print(statuses, options.json === true);
+      if (statuses.some((s) => s.state === "down")) process.exitCode = EXIT.UNAVAILABLE;
+    });
+}

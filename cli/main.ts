@@ -1,0 +1,32 @@
+/**
+ * The `sluice` command: parses arguments (commander) and calls the parts. Each subcommand lives in
+ * cli/commands/<name>.ts; nothing here does real work.
+ */
+import { Command, CommanderError } from "commander";
+import { SluiceError } from "../core/errors.ts";
+import { registerStackCommand } from "./commands/stack.ts";
+import { EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("sluice")
+    .description("Kafka Streams-style stream processing in TypeScript for enterprise AI agents")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .addHelpText("after", `\n${EXIT_CODES_HELP}`);
+  registerStackCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : 2;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sluice: ${message}\n`);
+    if (error instanceof SluiceError && !error.retriable) return EXIT.INVALID;
+    return EXIT.UNAVAILABLE;
+  }
+}

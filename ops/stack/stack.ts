@@ -1,0 +1,138 @@
+/**
+ * `sluice stack up|down|status`: the local stack of real services (Kafka KRaft, Apicurio Registry,
+ * ClickHouse) as processes on loopback. `up` is idempotent and reuses what runs; `down` stops exactly the
+ * processes `up` started, by pid file.
+ */
+
+import { clickhouseHealthy, clickhousePaths, findClickhouseServer, startClickhouse } from "./clickhouse.ts";
+import { type StackConfig, stackConfig } from "./config.ts";
+import { fetchKafka, kafkaHealthy, kafkaPaths, startKafka } from "./kafka.ts";
+import { isAlive, portOpen, rssMiB, runningPid, stopProcess } from "./process.ts";
+import { fetchRegistry, registryHealthy, registryPaths, startRegistry } from "./registry.ts";
+
+export type ServiceName = "kafka" | "registry" | "clickhouse";
+
+export interface ServiceStatus {
+  name: ServiceName;
+  address: string;
+  /** `started` by this call, `running` (started earlier by sluice), `foreign` (someone else's), `down`. */
+  state: "started" | "running" | "foreign" | "down";
+  pid?: number;
+  rssMiB?: number;
+  startMs?: number;
+}
+
+interface ServiceDef {
+  name: ServiceName;
+  address: string;
+  port: number;
+  pidFile: string;
+  healthy(): Promise<boolean>;
+  start(): Promise<number>;
+}
+
+function services(config: StackConfig): ServiceDef[] {
+  const { host } = config;
+  const kafkaAddress = `${host}:${config.kafka.port}`;
+  const registryUrl = `http://${host}:${config.registry.port}/apis/ccompat/v7`;
+  const clickhouseUrl = `http://${host}:${config.clickhouse.httpPort}`;
+  return [
+    {
+      name: "clickhouse",
+      address: clickhouseUrl,
+      port: config.clickhouse.httpPort,
+      pidFile: clickhousePaths(config).pidFile,
+      healthy: () => clickhouseHealthy(clickhouseUrl),
+      start: () => startClickhouse(config),
+    },
+    {
+      name: "kafka",
+      address: kafkaAddress,
+      port: config.kafka.port,
+      pidFile: kafkaPaths(config).pidFile,
+      healthy: () => kafkaHealthy([kafkaAddress]),
+      start: () => startKafka(config),
+    },
+    {
+      name: "registry",
+      address: registryUrl,
+      port: config.registry.port,
+      pidFile: registryPaths(config).pidFile,
+      healthy: () => registryHealthy(registryUrl),
+      start: () => startRegistry(config),
+    },
+  ];
+}
+
+async function statusOf(service: ServiceDef): Promise<ServiceStatus> {
+  const pid = runningPid(service.pidFile);
+  if (pid !== undefined) {
+    return { name: service.name, address: service.address, state: "running", pid, rssMiB: rssMiB(pid) };
+  }
+  const foreign = (await portOpen(service.port)) && (await service.healthy());
+  return { name: service.name, address: service.address, state: foreign ? "foreign" : "down" };
+}
+
+/** Installs and downloads what the services need (once; free afterwards). */
+export function stackFetch(config: StackConfig = stackConfig()): void {
+  findClickhouseServer();
+  fetchKafka(config);
+  fetchRegistry(config);
+}
+
+/** Starts what is not running, in parallel; waits until every service is healthy. */
+export async function stackUp(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
+  stackFetch(config); // first, so start-up times measure start-up only
+  return Promise.all(
+    services(config).map(async (service) => {
+      const current = await statusOf(service);
+      if (current.state === "running") {
+        if (await service.healthy()) return current;
+        await stopProcess(service.pidFile);
+      }
+      if (current.state === "foreign") return current;
+      if (await portOpen(service.port)) {
+        throw new Error(
+          `${service.name}: port ${service.port} is taken by another process that is not ${service.name}`,
+        );
+      }
+      const started = Date.now();
+      const pid = await service.start();
+      return {
+        name: service.name,
+        address: service.address,
+        state: "started" as const,
+        pid,
+        rssMiB: rssMiB(pid),
+        startMs: Date.now() - started,
+      };
+    }),
+  );
+}
+
+/** Stops the services sluice started (by pid file); `only` limits it to some of them. */
+export async function stackDown(config: StackConfig = stackConfig(), only?: ServiceName[]): Promise<ServiceStatus[]> {
+  const chosen = services(config).filter((s) => !only || only.includes(s.name));
+  return Promise.all(
+    chosen.map(async (service) => {
+      const pid = await stopProcess(service.pidFile);
+      return {
+        name: service.name,
+        address: service.address,
+        state: "down" as const,
+        ...(pid !== undefined ? { pid } : {}),
+      };
+    }),
+  );
+}
+
+export async function stackStatus(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
+  return Promise.all(services(config).map(statusOf));
+}
+
+/** Pids of every service sluice started that still runs: for tests that check `down` left nothing behind. */
+export function stackPids(config: StackConfig = stackConfig()): number[] {
+  return services(config)
+    .map((s) => runningPid(s.pidFile))
+    .filter((pid): pid is number => pid !== undefined && isAlive(pid));
+}

@@ -1,0 +1,108 @@
+/**
+ * The local stack as a user drives it: `sluice stack up && sluice stack status && sluice stack down` leaves no
+ * process behind and no port taken, and schemas survive a restart (a record produced before `down`/`up` still
+ * decodes). Runs a second, private stack on other ports and its own folder; needs Java, Maven and ClickHouse.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../ops/stack/config.ts";
+import { isAlive, portOpen } from "../../ops/stack/process.ts";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "sluice-stack-"));
+const ports = { kafka: 39092, controller: 39093, registry: 38081, management: 38091, http: 38123, tcp: 39000 };
+const env = {
+  ...process.env,
+  SLUICE_STACK_DIR: dir,
+  SLUICE_STACK_CACHE: join(REPO_ROOT, ".stack", "cache"),
+  SLUICE_KAFKA_PORT: String(ports.kafka),
+  SLUICE_KAFKA_CONTROLLER_PORT: String(ports.controller),
+  SLUICE_REGISTRY_PORT: String(ports.registry),
+  SLUICE_REGISTRY_MANAGEMENT_PORT: String(ports.management),
+  SLUICE_CLICKHOUSE_PORT: String(ports.http),
+  SLUICE_CLICKHOUSE_TCP_PORT: String(ports.tcp),
+};
+
+async function sluice(...args: string[]): Promise<{ stdout: string; code: number }> {
+  try {
+    const { stdout } = await run("node", [join(REPO_ROOT, "cli/bin.mjs"), ...args], { env, cwd: REPO_ROOT });
+    return { stdout, code: 0 };
+  } catch (error) {
+    const e = error as { stdout?: string; code?: number };
+    return { stdout: e.stdout ?? "", code: e.code ?? 1 };
+  }
+}
+
+interface Status {
+  name: string;
+  state: string;
+  pid?: number;
+}
+
+describe("sluice stack up/status/down", () => {
+  afterAll(async () => {
+    await sluice("stack", "down");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts, reports, restarts with schemas kept, and stops leaving nothing behind", async () => {
+    const up = JSON.parse((await sluice("stack", "up", "--json")).stdout) as Status[];
+    expect(up.map((s) => s.state).sort()).toEqual(["started", "started", "started"]);
+    const pids = up.map((s) => s.pid as number);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+
+    const again = JSON.parse((await sluice("stack", "up", "--json")).stdout) as Status[];
+    expect(again.map((s) => s.state)).toEqual(["running", "running", "running"]);
+    expect(again.map((s) => s.pid)).toEqual(pids);
+
+    const status = await sluice("stack", "status");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/kafka\s+running\s+127\.0\.0\.1:39092/);
+
+    // A record produced before a restart still decodes after it: the registry keeps its schemas on disk.
+    const topic = "lifecycle";
+    const brokers = [`127.0.0.1:${ports.kafka}`];
+    const registryUrl = `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`;
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const schema = { type: "record", name: "Kept", fields: [{ name: "x", type: "string" }] };
+    const registry = new SchemaRegistry({ host: registryUrl });
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: "kept" },
+    );
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: await registry.encode(id, { x: "survives" }) }] });
+    await producer.disconnect();
+
+    expect((await sluice("stack", "down")).code).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect((await sluice("stack", "up")).code).toBe(0);
+
+    const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: "lifecycle" });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const value = await new Promise<Buffer>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolve(message.value as Buffer) });
+    });
+    await consumer.disconnect();
+    expect(await new SchemaRegistry({ host: registryUrl }).decode(value)).toEqual({ x: "survives" });
+
+    const down = JSON.parse((await sluice("stack", "down", "--json")).stdout) as Status[];
+    for (const s of down) expect(isAlive(s.pid as number)).toBe(false);
+    for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+    const after = await sluice("stack", "status");
+    expect(after.code).toBe(3);
+    expect(after.stdout).toMatch(/kafka\s+down/);
+  });
+});
