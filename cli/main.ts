@@ -4,7 +4,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { SluiceError } from "../core/errors.ts";
+import { registerRunCommand } from "./commands/run.ts";
 import { registerStackCommand } from "./commands/stack.ts";
+import { registerTopologyToolCommands } from "./commands/topology-tools.ts";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
 
 export function buildProgram(): Command {
@@ -13,7 +15,9 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .addHelpText("after", `\n${EXIT_CODES_HELP}`);
+  registerRunCommand(program);
   registerStackCommand(program);
+  registerTopologyToolCommands(program);
   return program;
 }
 

@@ -1,0 +1,102 @@
+/**
+ * `sluice run <topology>`: this process joins the topology's consumer group and processes its partitions until
+ * SIGTERM/SIGINT (drain, flush, commit, leave the group, exit 0; a second signal exits at once).
+ * `--instances N` starts N such processes under this one, for local convenience; in production each instance is
+ * its own process or pod and Kafka's group protocol spreads the partitions.
+ */
+import { fork } from "node:child_process";
+import type { Command } from "commander";
+import { createLogger } from "../../core/logger.ts";
+import { compileTopology } from "../../topologies/compiler.ts";
+import { Application } from "../../topologies/runtime/application.ts";
+import { TopologyResources } from "../../topologies/runtime/resources.ts";
+import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
+import { EXIT } from "../exit-codes.ts";
+
+export interface RunOptions {
+  instances: number;
+  runId: string;
+  drainTimeout: number;
+}
+
+export async function runTopology(file: string, options: RunOptions): Promise<number> {
+  const topology = compileTopology(loadTopologyFile(file));
+  const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
+  const resources = new TopologyResources(topology, { runId: options.runId });
+  let fatal: unknown;
+  const done = new Promise<void>((resolve) => {
+    const app = new Application({
+      topology,
+      resources,
+      logger,
+      runId: options.runId,
+      onFatal: (error) => {
+        fatal = error;
+        logger.error({ err: error }, "stopping after a fatal error");
+        void app.stop(options.drainTimeout).finally(resolve);
+      },
+    });
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal: exiting now");
+        process.exit(EXIT.INTERRUPTED);
+      }
+      logger.info({ signal }, "stopping: draining in-flight records");
+      void app.stop(options.drainTimeout).then((drained) => {
+        logger.info({ drained }, "stopped");
+        resolve();
+      });
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    app.start().catch((error: unknown) => {
+      fatal = error;
+      resolve();
+    });
+  });
+  await done;
+  if (fatal !== undefined) throw fatal;
+  return EXIT.OK;
+}
+
+/** Starts `count` child `sluice run` processes and forwards SIGTERM/SIGINT to them. */
+async function runInstances(file: string, options: RunOptions): Promise<number> {
+  const children = Array.from({ length: options.instances }, (_, i) =>
+    fork(
+      process.argv[1] as string,
+      ["run", file, "--run-id", options.runId, "--drain-timeout", String(options.drainTimeout)],
+      {
+        env: { ...process.env, SLUICE_INSTANCE: String(i) },
+        stdio: "inherit",
+      },
+    ),
+  );
+  const forward = (signal: NodeJS.Signals) => {
+    for (const child of children) if (child.exitCode === null) child.kill(signal);
+  };
+  process.on("SIGTERM", forward);
+  process.on("SIGINT", forward);
+  const codes = await Promise.all(
+    children.map((child) => new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)))),
+  );
+  return codes.find((code) => code !== 0) ?? EXIT.OK;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run")
+    .description("run a topology as a member of its consumer group until SIGTERM/SIGINT")
+    .argument("<topology>", "topology YAML file")
+    .option("--instances <n>", "start N instances under this process (local convenience)", (v) => Number(v), 1)
+    .option("--run-id <id>", "run id stamped on every output", "live")
+    .option("--drain-timeout <ms>", "how long shutdown waits for in-flight records", (v) => Number(v), 30_000)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sluice run topologies/examples/support-triage.yaml\n  sluice run topologies/examples/passthrough.yaml --instances 3\n\nIn production run one instance per process or pod; Kafka's group protocol assigns the partitions.",
+    )
+    .action(async (file: string, options: RunOptions) => {
+      process.exitCode = options.instances > 1 ? await runInstances(file, options) : await runTopology(file, options);
+    });
+}

@@ -1,0 +1,113 @@
+/**
+ * The dead-letter writer: a record that failed to decode, or that a processor rejected as poison, goes to
+ * `<applicationId>.dlq` with its ORIGINAL key/value bytes and headers untouched, plus headers saying why, so it
+ * can be inspected and replayed. Resolves only after the broker's ack; the partition then moves on.
+ */
+import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
+import { ConfigError } from "../core/errors.ts";
+import type { RecordSource } from "../processors/api.ts";
+import { defaultDeadLetterTopic } from "./dead-letter.config.ts";
+import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
+
+/** Headers a dead letter carries besides the original ones. */
+export const DLQ_HEADERS = {
+  errorClass: "sluice-dlq-error-class",
+  errorMessage: "sluice-dlq-error-message",
+  processor: "sluice-dlq-processor",
+  sourceTopic: "sluice-dlq-source-topic",
+  sourcePartition: "sluice-dlq-source-partition",
+  sourceOffset: "sluice-dlq-source-offset",
+  time: "sluice-dlq-time",
+  runId: "sluice-dlq-run-id",
+} as const;
+
+/** One failed record as it was consumed, and why it failed. */
+export interface DeadLetter {
+  /** The consumed key bytes, untouched. */
+  key: Buffer | null;
+  /** The consumed value bytes, untouched (never the decoded value). */
+  value: Buffer | null;
+  /** The consumed headers, untouched. */
+  headers?: IHeaders;
+  /** The consumed record's timestamp (ms, as kafkajs gives it). @default now */
+  timestamp?: string;
+  source: RecordSource;
+  error: Error;
+  /** The node that failed: a processor name, or `decode` for the source serde. */
+  processor: string;
+}
+
+export interface DeadLetterOptions extends ProducerOptions {
+  applicationId: string;
+  runId: string;
+  kafka: Kafka;
+  /** @default `<applicationId>.dlq` */
+  topic?: string;
+  /** A shared producer, or the runtime's `TransactionalProducer` in exactly-once mode. @default one of its own */
+  producer?: Sender;
+  /** Longest error message kept in the header. @default 4096 */
+  maxMessageBytes?: number;
+  /** Wall clock, for the `-time` header. @default Date.now */
+  now?: () => number;
+}
+
+export class DeadLetterWriter {
+  readonly name = "dead-letter";
+  readonly topic: string;
+  private readonly sender: Sender;
+  private readonly owned: Producer | undefined;
+
+  constructor(private readonly options: DeadLetterOptions) {
+    this.topic = options.topic ?? defaultDeadLetterTopic(options.applicationId);
+    this.owned = options.producer ? undefined : createIdempotentProducer(options.kafka, options);
+    this.sender = options.producer ?? this.owned!;
+  }
+
+  /** Fails with a ConfigError when the dead-letter topic does not exist (topics are never auto-created). */
+  async start(): Promise<void> {
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      if (!(await admin.listTopics()).includes(this.topic)) {
+        throw new ConfigError(`dead-letter topic ${this.topic} does not exist (create it first)`);
+      }
+      await this.owned?.connect();
+    } catch (error) {
+      throw error instanceof ConfigError ? error : kafkaError(`dead-letter ${this.topic}: starting`, error);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Writes the dead letters; resolves after the broker's ack, rejects with `TransientError` when it is down. */
+  async write(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const messages = letters.map((letter) => this.toMessage(letter));
+    try {
+      await this.sender.send({ topic: this.topic, acks: -1, messages });
+    } catch (error) {
+      throw kafkaError(`dead-letter: writing ${letters.length} records to ${this.topic}`, error);
+    }
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.owned?.disconnect();
+  }
+
+  private toMessage(letter: DeadLetter): Message {
+    const now = (this.options.now ?? Date.now)();
+    const max = this.options.maxMessageBytes ?? 4096;
+    const headers: IHeaders = { ...letter.headers };
+    headers[DLQ_HEADERS.errorClass] = letter.error.name || letter.error.constructor.name;
+    headers[DLQ_HEADERS.errorMessage] = Buffer.from(letter.error.message).subarray(0, max);
+    headers[DLQ_HEADERS.processor] = letter.processor;
+    headers[DLQ_HEADERS.sourceTopic] = letter.source.topic;
+    headers[DLQ_HEADERS.sourcePartition] = String(letter.source.partition);
+    headers[DLQ_HEADERS.sourceOffset] = String(letter.source.offset);
+    headers[DLQ_HEADERS.time] = new Date(now).toISOString();
+    headers[DLQ_HEADERS.runId] = this.options.runId;
+    return { key: letter.key, value: letter.value, headers, timestamp: letter.timestamp ?? String(now) };
+  }
+}

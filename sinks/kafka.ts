@@ -1,0 +1,135 @@
+/**
+ * The Kafka sink: encodes records with the configured serdes, keeps their key, stamps lineage headers and
+ * resolves only once the broker acknowledged (`acks: -1`). In exactly-once mode it sends into the runtime's
+ * open transaction instead (see `TransactionalProducer` in ./kafka-producer.ts).
+ */
+import type { Kafka, Message, Producer } from "kafkajs";
+import { BatchError, ConfigError } from "../core/errors.ts";
+import type { StreamRecord } from "../processors/api.ts";
+import type { Serde } from "../schemas/serde.ts";
+import type { Sink } from "./api.ts";
+import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
+
+/** Lineage headers every output carries. */
+export const LINEAGE_HEADERS = {
+  topic: "sluice-source-topic",
+  partition: "sluice-source-partition",
+  offset: "sluice-source-offset",
+  runId: "sluice-run-id",
+} as const;
+
+export interface KafkaSinkOptions extends ProducerOptions {
+  /** Name of the sink node in the topology. */
+  name: string;
+  topic: string;
+  /** Used to check the topic exists and, without `producer`, for a producer of the sink's own. */
+  kafka: Kafka;
+  valueSerde: Serde;
+  /** Encodes keys; without it a key is written as the bytes or text it already is. @default undefined */
+  keySerde?: Serde;
+  /** Dotted path of a value field whose text becomes the key. @default the record's own key */
+  keyField?: string;
+  /** Stamped on every output as `sluice-run-id`. */
+  runId: string;
+  /**
+   * Where to send: a shared producer or the runtime's `TransactionalProducer` (exactly-once); the sink never
+   * closes it. @default an idempotent producer of its own, closed by `close()`
+   */
+  producer?: Sender;
+}
+
+export class KafkaSink implements Sink {
+  readonly name: string;
+  private readonly sender: Sender;
+  private readonly owned: Producer | undefined;
+  private healthy = true;
+
+  constructor(private readonly options: KafkaSinkOptions) {
+    if (!options.topic) throw new ConfigError(`sink ${options.name}: topic is required`);
+    this.name = options.name;
+    this.owned = options.producer ? undefined : createIdempotentProducer(options.kafka, options);
+    this.sender = options.producer ?? this.owned!;
+  }
+
+  /** Connects its own producer and fails (ConfigError) when the topic does not exist: it is never auto-created. */
+  async start(): Promise<void> {
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      const topics = await admin.listTopics();
+      if (!topics.includes(this.options.topic)) {
+        throw new ConfigError(`sink ${this.name}: topic ${this.options.topic} does not exist (create it first)`);
+      }
+      await this.owned?.connect();
+    } catch (error) {
+      throw error instanceof ConfigError ? error : kafkaError(`sink ${this.name}: starting`, error);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Sends the batch and resolves after the broker's ack. Records whose key or value cannot be encoded are
+   * reported in a `BatchError` (by index) after the others have been written.
+   */
+  async write(records: readonly StreamRecord[]): Promise<void> {
+    const { topic } = this.options;
+    const failed = new BatchError(`sink ${this.name}: some records could not be encoded for ${topic}`);
+    const messages: Message[] = [];
+    await Promise.all(
+      records.map(async (record, index) => {
+        try {
+          messages[index] = await this.toMessage(record);
+        } catch (error) {
+          failed.failed(index, error as Error);
+        }
+      }),
+    );
+    const ready = messages.filter((message) => message !== undefined);
+    if (ready.length > 0) {
+      try {
+        await this.sender.send({ topic, acks: -1, messages: ready });
+        this.healthy = true;
+      } catch (error) {
+        this.healthy = false;
+        throw kafkaError(`sink ${this.name}: writing ${ready.length} records to ${topic}`, error);
+      }
+    }
+    if (failed.failures.size > 0) throw failed;
+  }
+
+  /** Nothing is buffered: every `write` waited for its ack. */
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.owned?.disconnect();
+  }
+
+  isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  private async toMessage(record: StreamRecord): Promise<Message> {
+    const { topic, keySerde, valueSerde, keyField } = this.options;
+    const rawKey = keyField ? fieldText(record.value, keyField) : record.key;
+    const key = keySerde && rawKey !== null ? await keySerde.serialize(topic, rawKey) : rawKey;
+    const value = record.value === null ? null : await valueSerde.serialize(topic, record.value);
+    const headers: Record<string, Buffer | string> = {};
+    for (const [name, header] of Object.entries(record.headers)) if (header !== undefined) headers[name] = header;
+    headers[LINEAGE_HEADERS.topic] = record.source.topic;
+    headers[LINEAGE_HEADERS.partition] = String(record.source.partition);
+    headers[LINEAGE_HEADERS.offset] = String(record.source.offset);
+    headers[LINEAGE_HEADERS.runId] = this.options.runId;
+    return { key, value, headers, timestamp: String(record.timestamp) };
+  }
+}
+
+/** The text of a (dotted) value field, or null when absent. */
+function fieldText(value: unknown, path: string): string | null {
+  let current: unknown = value;
+  for (const part of path.split(".")) {
+    if (typeof current !== "object" || current === null) return null;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current === undefined || current === null ? null : String(current);
+}

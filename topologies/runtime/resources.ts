@@ -1,0 +1,189 @@
+/**
+ * Everything a running topology shares across its tasks, built from the compiled spec: the Kafka client, one
+ * registry client (one schema cache), the source serdes, the sinks and the dead-letter writer. Built and
+ * started before consuming, so a missing topic or table fails at start with nothing consumed.
+ */
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { ConfigError } from "../../core/errors.ts";
+import type { StreamRecord } from "../../processors/api.ts";
+import type { FormatSpec } from "../../schemas/format.config.ts";
+import type { Serde } from "../../schemas/serde.ts";
+import { createSerde, type SerdeConfig } from "../../schemas/serde-factory.ts";
+import type { Sink } from "../../sinks/api.ts";
+import { DeadLetterWriter } from "../../sinks/dead-letter.ts";
+import { KafkaSink } from "../../sinks/kafka.ts";
+import { type Sender, TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import type { CompiledTopology } from "../compiler.ts";
+
+/** What one task sends through in exactly-once mode. */
+export interface TaskTransaction {
+  producer: TransactionalProducer;
+  sinks: Map<string, Sink>;
+  deadLetters: DeadLetterWriter;
+}
+
+export interface SourceSerdes {
+  sourceNode: string;
+  key: Serde;
+  value: Serde;
+}
+
+export interface ResourceOptions {
+  runId: string;
+  /** Extra sinks by type, e.g. the ClickHouse sink once built. */
+  sinkFactories?: Partial<Record<string, (spec: CompiledTopology["spec"]["sinks"][number]) => Sink>>;
+}
+
+function serdeConfig(format: FormatSpec): SerdeConfig {
+  if (format.format !== "avro") return format;
+  return {
+    format: "avro",
+    ...(format.subject ? { subject: format.subject } : {}),
+    ...(format.schema ? { schemaFile: format.schema } : {}),
+  };
+}
+
+export function kafkaConfig(topology: CompiledTopology): KafkaConfig {
+  const k = topology.spec.kafka;
+  return {
+    clientId: k.clientId ?? topology.spec.applicationId,
+    brokers: k.brokers,
+    logLevel: logLevel.ERROR,
+    ...(k.ssl !== undefined ? { ssl: k.ssl } : {}),
+    ...(k.sasl !== undefined ? { sasl: k.sasl as KafkaConfig["sasl"] } : {}),
+    ...(k.connectionTimeout !== undefined ? { connectionTimeout: k.connectionTimeout } : {}),
+    ...(k.requestTimeout !== undefined ? { requestTimeout: k.requestTimeout } : {}),
+  };
+}
+
+export class TopologyResources {
+  readonly kafka: Kafka;
+  readonly registry: SchemaRegistry | undefined;
+  readonly serdesByTopic = new Map<string, SourceSerdes>();
+  readonly sinks = new Map<string, Sink>();
+  readonly deadLetters: DeadLetterWriter;
+  private readonly runId: string;
+
+  constructor(
+    readonly topology: CompiledTopology,
+    options: ResourceOptions,
+  ) {
+    this.runId = options.runId;
+    const { spec, baseDir } = topology;
+    this.kafka = new Kafka(kafkaConfig(topology));
+    const registryUrl = spec.schemaRegistry?.url;
+    this.registry = registryUrl
+      ? new SchemaRegistry({
+          host: registryUrl,
+          ...(spec.schemaRegistry?.auth ? { auth: spec.schemaRegistry.auth } : {}),
+        })
+      : undefined;
+    for (const source of spec.sources) {
+      const topics = Array.isArray(source.topic) ? source.topic : [source.topic];
+      const key = createSerde(serdeConfig(source.key), this.serdeEnv("key"));
+      const value = createSerde(serdeConfig(source.value), this.serdeEnv("value"));
+      for (const topic of topics) this.serdesByTopic.set(topic, { sourceNode: source.name, key, value });
+    }
+    this.deadLetters = new DeadLetterWriter({
+      applicationId: spec.applicationId,
+      runId: options.runId,
+      kafka: this.kafka,
+      topic: topology.deadLetterTopic,
+    });
+    for (const sink of spec.sinks) {
+      if (sink.type === "kafka") {
+        this.sinks.set(sink.name, this.kafkaSink(sink));
+      } else if (sink.type === "dead-letter") {
+        this.sinks.set(sink.name, deadLetterSink(sink.name, this.deadLetters));
+      } else {
+        const factory = options.sinkFactories?.[sink.type];
+        if (!factory) throw new ConfigError(`sink ${sink.name}: type ${sink.type} is not available in this runtime`);
+        this.sinks.set(sink.name, factory(sink));
+      }
+    }
+  }
+
+  private serdeEnv(role: "key" | "value") {
+    const url = this.topology.spec.schemaRegistry?.url;
+    return {
+      ...(url ? { registryUrl: url } : {}),
+      ...(this.registry ? { registry: this.registry } : {}),
+      baseDir: this.topology.baseDir,
+      role,
+    };
+  }
+
+  private kafkaSink(sink: Extract<CompiledTopology["spec"]["sinks"][number], { type: "kafka" }>, producer?: Sender) {
+    return new KafkaSink({
+      name: sink.name,
+      topic: sink.kafka.topic,
+      kafka: this.kafka,
+      valueSerde: createSerde(serdeConfig(sink.kafka.value), this.serdeEnv("value")),
+      keySerde: createSerde(serdeConfig(sink.kafka.key), this.serdeEnv("key")),
+      ...(sink.kafka.keyField ? { keyField: sink.kafka.keyField } : {}),
+      runId: this.runId,
+      ...(producer ? { producer } : {}),
+    });
+  }
+
+  /**
+   * Exactly-once: a transactional producer for one task (id `<applicationId>-<topic>-<partition>`, so a new
+   * owner of the partition fences the old one) with the task's own Kafka sinks and dead-letter writer sending
+   * through it. Other sinks (ClickHouse) are shared: they are idempotent by lineage key.
+   */
+  async transactionalTask(topic: string, partition: number): Promise<TaskTransaction> {
+    const { spec } = this.topology;
+    const producer = new TransactionalProducer(this.kafka, {
+      transactionalId: `${spec.applicationId}-${topic}-${partition}`,
+    });
+    await producer.connect();
+    const sinks = new Map(this.sinks);
+    for (const sink of spec.sinks) if (sink.type === "kafka") sinks.set(sink.name, this.kafkaSink(sink, producer));
+    const deadLetters = new DeadLetterWriter({
+      applicationId: spec.applicationId,
+      runId: this.runId,
+      kafka: this.kafka,
+      topic: this.topology.deadLetterTopic,
+      producer,
+    });
+    for (const sink of spec.sinks) {
+      if (sink.type === "dead-letter") sinks.set(sink.name, deadLetterSink(sink.name, deadLetters));
+    }
+    return { producer, sinks, deadLetters };
+  }
+
+  /** Starts sinks (checks topics and tables exist) and the dead-letter writer. */
+  async start(): Promise<void> {
+    await this.deadLetters.start();
+    for (const sink of this.sinks.values()) await sink.start?.();
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.sinks.values()].map((sink) => sink.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.sinks.values()].map((sink) => sink.close()));
+    await this.deadLetters.close();
+  }
+}
+
+/** Records routed to a `dead-letter` sink node by the topology go to the dead-letter topic as they are. */
+function deadLetterSink(name: string, writer: DeadLetterWriter): Sink {
+  return {
+    name,
+    write: (records: readonly StreamRecord[]) =>
+      writer.write(
+        records.map((record) => ({
+          key: typeof record.key === "string" ? Buffer.from(record.key) : record.key,
+          value: Buffer.from(JSON.stringify(record.value)),
+          source: record.source,
+          error: new Error(`routed to ${name} by the topology`),
+          processor: name,
+        })),
+      ),
+    flush: async () => {},
+    close: async () => {},
+  };
+}

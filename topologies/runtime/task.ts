@@ -1,0 +1,385 @@
+/**
+ * A task owns one input partition: it decodes records in offset order, runs them through the processors in
+ * micro-batches, hands outputs to sinks without waiting (so partitions and sinks overlap), and reports every
+ * acknowledgement to the partition's commit tracker. It bounds what it holds in flight (records and bytes) and
+ * blocks intake — pausing its partition — until acknowledgements drain it.
+ */
+import type { KafkaMessage } from "kafkajs";
+import type { Logger } from "pino";
+import { BatchError, isRetriable, PoisonRecordError, SluiceError, TransientError } from "../../core/errors.ts";
+import { StreamRecord } from "../../processors/api.ts";
+import type { Serde } from "../../schemas/serde.ts";
+import type { Sink } from "../../sinks/api.ts";
+import type { DeadLetter, DeadLetterWriter } from "../../sinks/dead-letter.ts";
+import type { InputOutcome, TopologyExecutor } from "../executor.ts";
+import { PartitionCommitTracker } from "./commit-tracker.ts";
+import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
+import { taskStateMachine } from "./lifecycle.ts";
+import type { TaskTransaction } from "./resources.ts";
+import { TaskStats } from "./task-stats.ts";
+
+/** Header numbering the outputs of one input: with the source and run id, the idempotency key of a row. */
+export const OUTPUT_INDEX_HEADER = "sluice-output-index";
+
+/** Header carrying the registry id of the writer schema of the consumed value (lineage). */
+export const WRITER_SCHEMA_HEADER = "sluice-writer-schema-id";
+
+export interface TaskOptions {
+  topic: string;
+  partition: number;
+  keySerde: Serde;
+  valueSerde: Serde;
+  /** The source node the topic feeds. */
+  sourceNode: string;
+  /** This task's instances of the processors. */
+  executor: TopologyExecutor;
+  sinks: ReadonlyMap<string, Sink>;
+  deadLetters: DeadLetterWriter;
+  logger: Logger;
+  /** @default 10000 */
+  maxInFlightRecords?: number;
+  /** @default 64 MiB */
+  maxInFlightBytes?: number;
+  /** Records per micro-batch. @default 64 */
+  microBatch?: number;
+  /** Called when the task starts or stops waiting on a failing dependency. */
+  onPause?(paused: boolean, reason?: string): void;
+  /**
+   * Exactly-once: each micro-batch's outputs, dead letters and consumed offset commit in one Kafka transaction
+   * of this task's transactional producer. @default undefined (at-least-once with idempotent sinks)
+   */
+  transaction?: TaskTransaction & { groupId: string };
+  /** Called on a failure that retrying cannot fix (a bug, a misconfigured sink): the application stops. */
+  onFatal?(error: unknown): void;
+}
+
+/** What the consumer loop lends a task while it handles a batch. */
+export interface BatchHooks {
+  heartbeat(): Promise<void>;
+  /** True when the batch must be abandoned (rebalance, shutdown). */
+  shouldStop(): boolean;
+}
+
+export class Task {
+  readonly id: string;
+  readonly tracker = new PartitionCommitTracker();
+  readonly stats = new TaskStats();
+  readonly state;
+  /** Why the task is paused, when it is. */
+  pauseReason: string | undefined;
+  private readonly abort = new AbortController();
+  private readonly drained: (() => void)[] = [];
+  private readonly log: Logger;
+  private failure: unknown;
+  /** Highest offset handed to this task. */
+  private lastTaken = -1;
+
+  constructor(private readonly options: TaskOptions) {
+    this.id = `${options.topic}-${options.partition}`;
+    this.state = taskStateMachine(this.id);
+    this.state.to("running");
+    this.log = options.logger.child({ task: this.id, partition: options.partition });
+  }
+
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  get partition(): number {
+    return this.options.partition;
+  }
+
+  /** Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop. */
+  async handle(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
+    const size = this.options.microBatch ?? 64;
+    // After a rebalance that kept this partition here, the consumer refetches from the committed offset:
+    // records this task already holds are in flight and will be acknowledged, so they are not taken twice.
+    const fresh = messages.filter((m) => Number(m.offset) > this.lastTaken);
+    for (let i = 0; i < fresh.length; i += size) {
+      if (hooks.shouldStop() || this.abort.signal.aborted) return;
+      await this.waitForCapacity(hooks);
+      if (hooks.shouldStop() || this.abort.signal.aborted) return;
+      const chunk = fresh.slice(i, i + size);
+      this.lastTaken = Number(chunk[chunk.length - 1]?.offset);
+      await this.handleChunk(chunk);
+    }
+  }
+
+  /** Everything below `nextOffset` was consumed (lets the watermark pass control records). */
+  consumedUpTo(nextOffset: number): void {
+    this.tracker.seenUpTo(nextOffset);
+  }
+
+  private async handleChunk(chunk: readonly KafkaMessage[]): Promise<void> {
+    const started = performance.now();
+    const decoded: StreamRecord[] = [];
+    const raw = new Map<number, KafkaMessage>();
+    const poison: DeadLetter[] = [];
+    for (const message of chunk) {
+      const offset = Number(message.offset);
+      this.tracker.track(offset, (message.value?.length ?? 0) + (message.key?.length ?? 0));
+      raw.set(offset, message);
+      try {
+        decoded.push(await this.retrying(() => this.decode(message), "decoding"));
+      } catch (error) {
+        if (error instanceof DeliveryAbandoned) return;
+        poison.push(this.deadLetter(message, error, "decode"));
+      }
+    }
+    this.stats.recordsIn += chunk.length;
+    this.stats.observeBatch(chunk.length);
+    let outcomes: InputOutcome[];
+    try {
+      const inputs = decoded.map((record) => ({ source: this.options.sourceNode, record }));
+      outcomes = await this.retrying(() => this.options.executor.run(inputs), "processing");
+    } catch (error) {
+      if (error instanceof DeliveryAbandoned) return;
+      throw error;
+    }
+    this.stats.observeLatency("process", performance.now() - started);
+
+    const bySink = new Map<string, { records: StreamRecord[]; offsets: number[] }>();
+    for (const outcome of outcomes) {
+      const offset = outcome.input.offset;
+      const message = raw.get(offset) as KafkaMessage;
+      for (const letter of outcome.deadLetters) {
+        poison.push(this.deadLetter(message, letter.error, letter.processor));
+      }
+      for (const output of outcome.outputs) {
+        let group = bySink.get(output.sink);
+        if (!group) {
+          group = { records: [], offsets: [] };
+          bySink.set(output.sink, group);
+        }
+        group.records.push(output.record.withHeader(OUTPUT_INDEX_HEADER, String(output.outputIndex)));
+        group.offsets.push(offset);
+      }
+    }
+    if (this.options.transaction) {
+      await this.deliverTransactionally(bySink, poison, raw, chunk);
+      return;
+    }
+    for (const [sink, group] of bySink) {
+      for (const offset of group.offsets) this.tracker.addPending(offset);
+      void this.deliver(sink, group.records, group.offsets, raw);
+    }
+    if (poison.length > 0) {
+      for (const letter of poison) this.tracker.addPending(letter.source.offset);
+      void this.deliverDeadLetters(poison);
+    }
+    for (const offset of raw.keys()) this.tracker.seal(offset);
+    this.notifyDrain();
+  }
+
+  private async decode(message: KafkaMessage): Promise<StreamRecord> {
+    const { topic, partition } = this.options;
+    const offset = Number(message.offset);
+    const where = `${topic}/${partition}@${offset}`;
+    if (message.value === null) throw new PoisonRecordError(`decoding ${where}: the record has no value`);
+    const value = await this.options.valueSerde.deserialize(topic, message.value).catch((error: unknown) => {
+      throw withContext(error, `decoding ${where}`);
+    });
+    let key: Buffer | string | null = message.key;
+    if (message.key !== null && this.options.keySerde.format === "string") key = message.key.toString("utf8");
+    const headers: Record<string, Buffer | string | undefined> = {};
+    for (const [name, header] of Object.entries(message.headers ?? {})) {
+      headers[name] = Array.isArray(header) ? header[header.length - 1] : header;
+    }
+    if (value.writerSchemaId !== undefined) headers[WRITER_SCHEMA_HEADER] = String(value.writerSchemaId);
+    return new StreamRecord(key, value.value, headers, Number(message.timestamp), { topic, partition, offset });
+  }
+
+  private async deliver(sinkName: string, records: StreamRecord[], offsets: number[], raw: Map<number, KafkaMessage>) {
+    const sink = this.options.sinks.get(sinkName);
+    if (!sink) throw new SluiceError(`task ${this.id}: no sink named ${sinkName}`);
+    const started = performance.now();
+    try {
+      await this.retrying(() => sink.write(records), `writing to ${sinkName}`);
+      for (const offset of offsets) this.tracker.ack(offset);
+      this.stats.countOut(sinkName, records.length);
+      this.stats.observeLatency(`sink:${sinkName}`, performance.now() - started);
+    } catch (error) {
+      if (error instanceof DeliveryAbandoned) return;
+      if (!(error instanceof BatchError)) return this.fail(error);
+      // The sink refused some records as bad data: those go to the dead-letter topic, the rest are durable.
+      // Each refused output's pending acknowledgement passes to its dead letter.
+      const letters: DeadLetter[] = [];
+      offsets.forEach((offset, i) => {
+        const failure = error.failures.get(i);
+        if (failure) letters.push(this.deadLetter(raw.get(offset) as KafkaMessage, failure, sinkName));
+        else this.tracker.ack(offset);
+      });
+      await this.deliverDeadLetters(letters);
+    }
+    this.notifyDrain();
+  }
+
+  /**
+   * One transaction per micro-batch: outputs + dead letters + the consumed offset, atomically. A retriable
+   * failure aborts and retries the whole transaction; a fenced producer means another member owns the
+   * partition now, so this task stops.
+   */
+  private async deliverTransactionally(
+    bySink: Map<string, { records: StreamRecord[]; offsets: number[] }>,
+    poison: DeadLetter[],
+    raw: Map<number, KafkaMessage>,
+    chunk: readonly KafkaMessage[],
+  ): Promise<void> {
+    const tx = this.options.transaction as NonNullable<TaskOptions["transaction"]>;
+    const next = Number(chunk[chunk.length - 1]?.offset) + 1;
+    const attempt = async () => {
+      await tx.producer.begin();
+      try {
+        const letters = [...poison];
+        for (const [sinkName, group] of bySink) {
+          const sink = tx.sinks.get(sinkName);
+          if (!sink) throw new SluiceError(`task ${this.id}: no sink named ${sinkName}`);
+          try {
+            await sink.write(group.records);
+          } catch (error) {
+            if (!(error instanceof BatchError)) throw error;
+            for (const [i, failure] of error.failures) {
+              letters.push(this.deadLetter(raw.get(group.offsets[i] as number) as KafkaMessage, failure, sinkName));
+            }
+          }
+        }
+        if (letters.length > 0) await tx.deadLetters.write(letters);
+        await tx.producer.sendOffsets(tx.groupId, [
+          { topic: this.options.topic, partitions: [{ partition: this.options.partition, offset: String(next) }] },
+        ]);
+        await tx.producer.commit();
+        return letters.length;
+      } catch (error) {
+        await tx.producer.abort().catch(() => {});
+        throw error;
+      }
+    };
+    try {
+      this.stats.deadLettered += await this.retrying(attempt, "committing a transaction");
+    } catch (error) {
+      if (error instanceof DeliveryAbandoned) return;
+      this.log.error({ err: error }, "transaction failed: closing the task");
+      this.close();
+      return;
+    }
+    for (const [sinkName, group] of bySink) this.stats.countOut(sinkName, group.records.length);
+    for (const offset of raw.keys()) this.tracker.seal(offset);
+    this.tracker.seenUpTo(next);
+    this.tracker.committed(next);
+    this.notifyDrain();
+  }
+
+  private async deliverDeadLetters(letters: DeadLetter[]): Promise<void> {
+    try {
+      await this.retrying(() => this.options.deadLetters.write(letters), "writing to the dead-letter topic");
+      for (const letter of letters) this.tracker.ack(letter.source.offset);
+      this.stats.deadLettered += letters.length;
+      for (const letter of letters) {
+        this.log.warn(
+          { offset: letter.source.offset, processor: letter.processor, reason: letter.error.message },
+          "dead-lettered",
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof DeliveryAbandoned)) this.fail(error);
+    }
+    this.notifyDrain();
+  }
+
+  private deadLetter(message: KafkaMessage, error: unknown, processor: string): DeadLetter {
+    const { topic, partition } = this.options;
+    return {
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+      timestamp: message.timestamp,
+      source: { topic, partition, offset: Number(message.offset) },
+      error: error instanceof Error ? error : new Error(String(error)),
+      processor,
+    };
+  }
+
+  private retrying<T>(step: () => Promise<T>, what: string): Promise<T> {
+    return untilDelivered(
+      step,
+      {
+        onFailure: (error, attempt) => {
+          const reason = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+          if (this.pauseReason === undefined)
+            this.log.warn({ reason, attempt }, "paused: retrying a transient failure");
+          this.pauseReason = reason;
+          this.options.onPause?.(true, reason);
+        },
+        onRecovered: () => {
+          this.log.info({ after: what }, "resumed");
+          this.pauseReason = undefined;
+          this.options.onPause?.(false);
+        },
+      },
+      this.abort.signal,
+    );
+  }
+
+  private async waitForCapacity(hooks: BatchHooks): Promise<void> {
+    const maxRecords = this.options.maxInFlightRecords ?? 10_000;
+    const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
+    while (this.tracker.inFlightRecords >= maxRecords || this.tracker.inFlightBytesTotal >= maxBytes) {
+      if (hooks.shouldStop() || this.abort.signal.aborted) return;
+      this.stats.backpressureWaits++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await hooks.heartbeat().catch(() => {});
+    }
+  }
+
+  private notifyDrain(): void {
+    for (const resolve of this.drained.splice(0)) resolve();
+  }
+
+  /** Waits until every record handed to the task is acknowledged, or `timeoutMs` passes. True when drained. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.tracker.inFlightRecords > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.tracker.inFlightRecords === 0;
+  }
+
+  /** Stops retrying and abandons what is in flight (its offsets stay uncommitted, so it is redone elsewhere). */
+  close(): void {
+    if (this.state.is("closing", "closed")) return;
+    this.state.to("closing");
+    this.abort.abort();
+    this.notifyDrain();
+    this.state.to("closed");
+  }
+
+  /** Exactly-once: disconnects the task's transactional producer (aborting an open transaction). */
+  async closeTransaction(): Promise<void> {
+    await this.options.transaction?.producer.disconnect().catch(() => {});
+  }
+
+  /** A non-retriable failure of a sink: the application stops without committing past it. */
+  private fail(error: unknown): void {
+    this.failure = error;
+    this.log.error({ err: error }, "task failed");
+    this.options.onFatal?.(error);
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+}
+
+/** `decoding orders/2@1234: unknown schema id 17`, keeping the class (poison vs transient) and the cause. */
+function withContext(error: unknown, context: string): Error {
+  const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
+  return isRetriable(error)
+    ? new TransientError(message, { cause: error })
+    : new PoisonRecordError(message, { cause: error });
+}

@@ -1,0 +1,160 @@
+/**
+ * The topology spec: one zod schema, the single source of truth for YAML validation, the builder's types, the
+ * compiler's input and `describe`. Processor and sink configs are composed from their own modules.
+ */
+import { z } from "zod";
+import { processorRegistry } from "../processors/registry.ts";
+import { formatSpec } from "../schemas/format.config.ts";
+import { clickhouseSinkConfig } from "../sinks/clickhouse.config.ts";
+import { deadLetterSinkConfig } from "../sinks/dead-letter.config.ts";
+import { kafkaSinkConfig } from "../sinks/kafka.config.ts";
+
+/** Marks a field secret: `redact()` and every printout replace its value. */
+export function secret<S extends z.ZodType>(schema: S): S {
+  return schema.meta({ secret: true });
+}
+
+/** Node names: also used as Mermaid ids and metric labels. */
+export const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+/** One upstream node name or several. */
+export const upstream = z.union([nodeName, z.array(nodeName).min(1)]);
+
+const brokers = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((list) => list.split(",").map((b) => b.trim())),
+  z.array(z.string().min(1)).min(1),
+]);
+
+const saslMechanism = (mechanism: "plain" | "scram-sha-256" | "scram-sha-512") =>
+  z.strictObject({ mechanism: z.literal(mechanism), username: z.string().min(1), password: secret(z.string()) });
+
+/** KafkaJS client config (the parts a topology sets). */
+export const kafkaClientSpec = z.strictObject({
+  /** `host:port` list, or one comma-separated string. */
+  brokers,
+  /** @default the application id */
+  clientId: z.string().min(1).optional(),
+  /** TLS: `true` for system CAs, or PEM texts. @default false */
+  ssl: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        rejectUnauthorized: z.boolean().optional(),
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: secret(z.string()).optional(),
+        passphrase: secret(z.string()).optional(),
+      }),
+    ])
+    .optional(),
+  /** SASL in KafkaJS shape. @default no SASL */
+  sasl: z
+    .discriminatedUnion("mechanism", [
+      saslMechanism("plain"),
+      saslMechanism("scram-sha-256"),
+      saslMechanism("scram-sha-512"),
+    ])
+    .optional(),
+  /** @default 1000 (KafkaJS) */
+  connectionTimeout: z.number().int().positive().optional(),
+  /** @default 30000 (KafkaJS) */
+  requestTimeout: z.number().int().positive().optional(),
+});
+
+export const schemaRegistrySpec = z.strictObject({
+  url: z.url(),
+  auth: z.strictObject({ username: z.string().min(1), password: secret(z.string()) }).optional(),
+});
+
+export const clickhouseSpec = z.strictObject({
+  url: z.url(),
+  /** @default "default" */
+  username: z.string().min(1).default("default"),
+  /** @default "" */
+  password: secret(z.string()).default(""),
+  /** @default "default" */
+  database: z.string().min(1).default("default"),
+});
+
+export const processingSpec = z.strictObject({
+  /** @default "at_least_once" */
+  guarantee: z.enum(["at_least_once", "exactly_once"]).default("at_least_once"),
+  /** Records read but not yet fully acknowledged, per task. @default 10000 */
+  maxInFlightRecords: z.number().int().positive().default(10_000),
+  /** Bytes read but not yet fully acknowledged, per task. @default 67108864 (64 MiB) */
+  maxInFlightBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  /** @default 5000 */
+  commitIntervalMs: z.number().int().positive().default(5000),
+  batch: z
+    .strictObject({
+      /** Records per micro-batch handed to `processBatch`. @default 64 */
+      maxRecords: z.number().int().positive().default(64),
+      /** Longest a micro-batch waits to fill. @default 20 */
+      maxWaitMs: z.number().int().nonnegative().default(20),
+    })
+    .prefault({}),
+});
+
+export const sourceSpec = z.strictObject({
+  name: nodeName,
+  /** One topic or several. */
+  topic: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** @default {format: "string"} */
+  key: formatSpec.default({ format: "string" }),
+  value: formatSpec,
+  /** Where a new consumer group starts. @default "earliest" */
+  startFrom: z.enum(["earliest", "latest"]).default("earliest"),
+});
+
+function processorNode<T extends string, S extends z.ZodType>(type: T, config: S) {
+  const shape = { name: nodeName, type: z.literal(type), from: upstream, description: z.string().optional() };
+  return z.strictObject({ ...shape, [type]: config } as typeof shape & { [K in T]: S });
+}
+
+const r = processorRegistry;
+export const processorSpec = z.discriminatedUnion("type", [
+  processorNode("filter", r.filter.config),
+  processorNode("map", r.map.config),
+  processorNode("branch", r.branch.config),
+  processorNode("embed", r.embed.config),
+  processorNode("enrich", r.enrich.config),
+  processorNode("infer", r.infer.config),
+  processorNode("decide", r.decide.config),
+  processorNode("custom", r.custom.config),
+]);
+
+const sinkShape = { name: nodeName, from: upstream.optional(), description: z.string().optional() };
+export const sinkSpec = z.discriminatedUnion("type", [
+  z.strictObject({ ...sinkShape, type: z.literal("kafka"), kafka: kafkaSinkConfig }),
+  z.strictObject({ ...sinkShape, type: z.literal("clickhouse"), clickhouse: clickhouseSinkConfig }),
+  z.strictObject({ ...sinkShape, type: z.literal("dead-letter"), "dead-letter": deadLetterSinkConfig.prefault({}) }),
+]);
+
+export const topologySpec = z.strictObject({
+  /** The topology's name; also the consumer group id and the prefix of its internal topics. */
+  applicationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+  description: z.string().optional(),
+  kafka: kafkaClientSpec,
+  schemaRegistry: schemaRegistrySpec.optional(),
+  clickhouse: clickhouseSpec.optional(),
+  processing: processingSpec.prefault({}),
+  sources: z.array(sourceSpec).min(1),
+  /** @default [] */
+  processors: z.array(processorSpec).default([]),
+  sinks: z.array(sinkSpec).min(1),
+});
+
+export type TopologySpec = z.infer<typeof topologySpec>;
+/** What a user writes (before defaults): the builder's input types. */
+export type TopologyInput = z.input<typeof topologySpec>;
+export type SourceSpec = z.infer<typeof sourceSpec>;
+export type ProcessorSpec = z.infer<typeof processorSpec>;
+export type SinkSpec = z.infer<typeof sinkSpec>;
+export type ProcessingSpec = z.infer<typeof processingSpec>;
+export type KafkaClientSpec = z.infer<typeof kafkaClientSpec>;

@@ -1,0 +1,179 @@
+/**
+ * Loads a topology from YAML keeping positions (`yaml` parseDocument + LineCounter), interpolates `${VAR}`,
+ * validates against the spec and reports every problem at once as `file:line:column spec.path: expected …`.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  parse as parseYaml,
+  Scalar,
+  visit,
+} from "yaml";
+import { ConfigError, type ConfigIssue } from "../core/errors.ts";
+import { interpolate } from "./interpolate.ts";
+import type { TopologySpec } from "./spec.ts";
+import { formatPath, validateSpec } from "./spec-issues.ts";
+
+/** Maps a spec path (and optionally an offset inside a text value) to its 1-based line and column. */
+export type Locator = (
+  path: ReadonlyArray<string | number>,
+  options?: { atKey?: boolean; offset?: number },
+) => { line: number; column: number } | undefined;
+
+export interface LoadedTopology {
+  spec: TopologySpec;
+  /** The file as named by the caller (used in messages). */
+  file: string;
+  /** Folder relative paths in the spec resolve against. */
+  baseDir: string;
+  locate: Locator;
+}
+
+export interface LoadOptions {
+  /** Name used in messages. @default "<inline>" */
+  file?: string;
+  /** @default the file's folder, or process.cwd() for inline text */
+  baseDir?: string;
+  /** Variables for `${VAR}`. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+function findNode(root: unknown, path: ReadonlyArray<string | number>, atKey: boolean): Node | undefined {
+  let node = root as Node | undefined;
+  for (const [i, segment] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (pair === undefined) return node;
+      if (atKey && i === path.length - 1) return pair.key as Node;
+      node = (pair.value ?? pair.key) as Node;
+    } else if (isSeq(node) && typeof segment === "number") {
+      const item = node.items[segment] as Node | undefined;
+      if (item === undefined) return node;
+      node = item;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}
+
+/** File offset of character `offset` of a scalar's value (quotes and block headers skipped). */
+function scalarOffset(text: string, node: Node, offset: number): number {
+  const start = node.range?.[0] ?? 0;
+  const type = isScalar(node) ? node.type : undefined;
+  if (type === Scalar.QUOTE_DOUBLE || type === Scalar.QUOTE_SINGLE) return start + 1 + offset;
+  if (type !== Scalar.BLOCK_LITERAL && type !== Scalar.BLOCK_FOLDED) return start + offset;
+  let lineStart = text.indexOf("\n", start) + 1;
+  let remaining = offset;
+  let indent: number | undefined;
+  while (lineStart > 0 && lineStart < text.length) {
+    const lineEnd = text.indexOf("\n", lineStart) === -1 ? text.length : text.indexOf("\n", lineStart);
+    const line = text.slice(lineStart, lineEnd);
+    indent ??= line.length - line.trimStart().length;
+    const content = line.length - Math.min(indent, line.length);
+    if (remaining <= content) return lineStart + indent + remaining;
+    remaining -= content + 1;
+    lineStart = lineEnd + 1;
+  }
+  return start;
+}
+
+function retype(value: string): unknown {
+  if (value.trim() === "") return value;
+  try {
+    const parsed: unknown = parseYaml(value);
+    return typeof parsed === "number" || typeof parsed === "boolean" || parsed === null ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
+/** Parses and validates YAML text. Throws `ConfigError` with every issue. */
+export function parseTopology(text: string, options: LoadOptions = {}): LoadedTopology {
+  const file = options.file ?? "<inline>";
+  const baseDir = options.baseDir ?? (options.file ? dirname(resolve(options.file)) : process.cwd());
+  const env = options.env ?? process.env;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const issues: ConfigIssue[] = [];
+  for (const error of doc.errors) {
+    issues.push({ file, ...at(error.pos[0]), message: `invalid YAML: ${error.message.split("\n")[0]}` });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === "key" || typeof node.value !== "string" || !node.value.includes("${")) return;
+      const result = interpolate(node.value, env);
+      for (const problem of result.problems) {
+        const path = pathOf(ancestors, node);
+        issues.push({
+          file,
+          ...at(scalarOffset(text, node, problem.offset)),
+          path: formatPath(path),
+          message: `environment variable ${problem.variable} is not set and has no default (write \${${problem.variable}:-default})`,
+        });
+      }
+      node.value = node.type === Scalar.PLAIN && result.changed ? retype(result.text) : result.text;
+    },
+  });
+  const locate: Locator = (path, opts = {}) => {
+    const node = findNode(doc.contents, path, opts.atKey === true);
+    if (!node?.range) return undefined;
+    return at(opts.offset === undefined ? node.range[0] : scalarOffset(text, node, opts.offset));
+  };
+  const result = validateSpec(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  if (!result.ok) {
+    for (const issue of result.issues) {
+      issues.push({
+        file,
+        ...locate(issue.path, { atKey: issue.atKey === true }),
+        path: formatPath(issue.path),
+        message: issue.message,
+      });
+    }
+  }
+  if (issues.length > 0 || !result.ok) throw new ConfigError(sortIssues(issues));
+  return { spec: result.spec, file, baseDir, locate };
+}
+
+function pathOf(ancestors: readonly unknown[], node: unknown): Array<string | number> {
+  const path: Array<string | number> = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
+    if (isPair(parent) && isScalar(parent.key)) path.push(String(parent.key.value));
+  }
+  return path;
+}
+
+/** Orders issues by line, then column, so the output reads top to bottom. */
+export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** Reads, parses and validates a topology file. */
+export function loadTopologyFile(file: string, options: Omit<LoadOptions, "file"> = {}): LoadedTopology {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError([{ file, message: `cannot read topology file: ${(error as Error).message}` }], {
+      cause: error,
+    });
+  }
+  return parseTopology(text, { ...options, file });
+}
