@@ -4,7 +4,10 @@
  */
 import { Command, CommanderError } from "commander";
 import { SluiceError } from "../core/errors.ts";
+import { registerProduceCommand } from "./commands/produce.ts";
+import { registerReplayCommand } from "./commands/replay.ts";
 import { registerRunCommand } from "./commands/run.ts";
+import { registerSchemasCommand } from "./commands/schemas.ts";
 import { registerStackCommand } from "./commands/stack.ts";
 import { registerTopologyToolCommands } from "./commands/topology-tools.ts";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
@@ -15,7 +18,10 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .addHelpText("after", `\n${EXIT_CODES_HELP}`);
+  registerProduceCommand(program);
+  registerReplayCommand(program);
   registerRunCommand(program);
+  registerSchemasCommand(program);
   registerStackCommand(program);
   registerTopologyToolCommands(program);
   return program;

@@ -14,15 +14,18 @@ import { SluiceError, TransientError } from "../core/errors.ts";
  */
 const BAD_DATA_CODES = new Set([6, 26, 27, 38, 41, 53, 69, 70, 72, 117, 130, 131, 190, 349, 467]);
 
-/** Codes that mean the table or database is gone or mis-declared: stop, do not retry forever. */
-const FATAL_CODES = new Set([60, 81, 16, 47, 62, 497]);
+/** Table or database gone, a column missing, a syntax error, bad credentials: stop, retrying cannot fix these. */
+const FATAL_CODES = new Set([16, 47, 60, 62, 81, 192, 193, 497, 516]);
 
 export type InsertFailure = "bad-data" | "transient" | "fatal";
 
 function codeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   const n = typeof code === "string" ? Number(code) : code;
-  return typeof n === "number" && Number.isInteger(n) ? n : undefined;
+  if (typeof n === "number" && Number.isInteger(n)) return n;
+  // 18.16 words errors `Code: 27, e.displayText() = ...`, which @clickhouse/client does not parse into `code`.
+  const match = /^Code: (\d+)[.,]/.exec(error instanceof Error ? error.message : "");
+  return match ? Number(match[1]) : undefined;
 }
 
 export function classify(error: unknown): InsertFailure {

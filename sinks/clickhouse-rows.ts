@@ -19,6 +19,8 @@ export interface ColumnInfo {
   name: string;
   /** ClickHouse type as `system.columns` spells it, e.g. `Nullable(DateTime('UTC'))`. */
   type: string;
+  /** `DEFAULT`, `MATERIALIZED`, `ALIAS` or empty: columns with one are left to the server unless mapped. */
+  default_kind?: string;
 }
 
 type Kind = "datetime" | "datetime64" | "string" | "array" | "number" | "other";
@@ -100,13 +102,18 @@ export class RowMapper {
     columns: readonly ColumnInfo[],
     mapping: Readonly<Record<string, string>> | undefined,
     private readonly runId: string,
+    requireLineage = true,
   ) {
     const known = new Set(columns.map((c) => c.name));
     for (const column of Object.keys(mapping ?? {})) {
       if (!known.has(column)) throw new ConfigError(`column ${column} of the mapping is not in the table`);
     }
     this.planned = columns
-      .filter((c) => mapping === undefined || c.name in mapping || LINEAGE_COLUMNS.includes(c.name as never))
+      .filter((c) =>
+        mapping === undefined
+          ? !c.default_kind
+          : c.name in mapping || LINEAGE_COLUMNS.includes(c.name as never),
+      )
       .map((c) => {
         const { base, nullable } = unwrap(c.type);
         const inner = /^Array\((.*)\)$/.exec(base)?.[1];
@@ -120,7 +127,7 @@ export class RowMapper {
         };
       });
     const missing = LINEAGE_COLUMNS.filter((name) => !known.has(name));
-    if (missing.length > 0) throw new ConfigError(`the table lacks lineage columns ${missing.join(", ")}`);
+    if (requireLineage && missing.length > 0) throw new ConfigError(`the table lacks lineage columns ${missing.join(", ")}`);
   }
 
   get columnNames(): string[] {

@@ -92,7 +92,9 @@ export class Application {
     if (batch.isEmpty()) return;
     const task = await this.taskFor(batch.topic, batch.partition);
     const key = `${batch.topic}:${batch.partition}`;
-    const end = this.options.endOffsets?.get(key);
+    // A bounded run (replay) reads only partitions of its plan, each up to its end offset.
+    const ends = this.options.endOffsets;
+    const end = ends ? (ends.get(key) ?? 0) : undefined;
     const messages = end === undefined ? batch.messages : batch.messages.filter((m) => Number(m.offset) < end);
     let rebalancing = false;
     await task.handle(messages, {
@@ -110,7 +112,7 @@ export class Application {
     const last = Number(batch.lastOffset());
     task.consumedUpTo(end === undefined ? last + 1 : Math.min(last + 1, end));
     resolveOffset(batch.lastOffset()); // advances the fetch position only: autoCommit is off
-    if (end !== undefined && last + 1 >= end) this.reachedEnd(key);
+    if (end !== undefined && last + 1 >= end && ends?.has(key)) this.reachedEnd(key);
     if (this.state.is("rebalancing")) this.state.to("running");
   }
 
@@ -149,7 +151,7 @@ export class Application {
       logger,
       maxInFlightRecords: processing.maxInFlightRecords,
       maxInFlightBytes: processing.maxInFlightBytes,
-      microBatch: Math.max(processing.batch.maxRecords, 64),
+      chunkRecords: Math.min(1000, processing.maxInFlightRecords),
       onFatal: (error) => this.options.onFatal?.(error),
     });
     this.tasks.set(id, task);
@@ -173,7 +175,15 @@ export class Application {
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
   }
 
+  /** Records processed and in flight, over all tasks: for progress. */
+  get recordsIn(): number {
+    let total = 0;
+    for (const task of this.tasks.values()) total += task.stats.recordsIn;
+    return total;
+  }
+
   private reachedEnd(key: string): void {
+    if (this.finished.has(key)) return;
     this.finished.add(key);
     const ends = this.options.endOffsets;
     if (ends && [...ends.keys()].every((k) => this.finished.has(k))) this.options.onCaughtUp?.();

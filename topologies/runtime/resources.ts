@@ -70,7 +70,7 @@ export class TopologyResources {
     options: ResourceOptions,
   ) {
     this.runId = options.runId;
-    const { spec, baseDir } = topology;
+    const { spec } = topology;
     this.kafka = new Kafka(kafkaConfig(topology));
     const registryUrl = spec.schemaRegistry?.url;
     this.registry = registryUrl

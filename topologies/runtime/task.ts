@@ -40,8 +40,12 @@ export interface TaskOptions {
   maxInFlightRecords?: number;
   /** @default 64 MiB */
   maxInFlightBytes?: number;
-  /** Records per micro-batch. @default 64 */
-  microBatch?: number;
+  /**
+   * Records taken from a fetched batch at a time: decoded, run through the processors (which micro-batch
+   * `processBatch` calls themselves by `processing.batch.maxRecords`) and handed to sinks in one write per
+   * sink. Larger chunks mean fewer, larger producer requests. @default 1000
+   */
+  chunkRecords?: number;
   /** Called when the task starts or stops waiting on a failing dependency. */
   onPause?(paused: boolean, reason?: string): void;
   /**
@@ -91,7 +95,7 @@ export class Task {
 
   /** Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop. */
   async handle(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
-    const size = this.options.microBatch ?? 64;
+    const size = this.options.chunkRecords ?? 1000;
     // After a rebalance that kept this partition here, the consumer refetches from the committed offset:
     // records this task already holds are in flight and will be acknowledged, so they are not taken twice.
     const fresh = messages.filter((m) => Number(m.offset) > this.lastTaken);

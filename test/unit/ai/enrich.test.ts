@@ -15,7 +15,6 @@ const TENANTS = 3;
 let db: string;
 const events = generateLabelledEvents(400, 11, { tenants: TENANTS }).slice(0, 60);
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a YAML `${VAR}` reference that the topology loader interpolates.
 const KB_REF = "${KB}";
 const PIPELINE = (enrich: Record<string, unknown> = {}) => `
   - name: embed

@@ -1,0 +1,89 @@
+/**
+ * Benchmark data on the real broker: an input topic pre-produced once with N Avro records of about 300 bytes
+ * (reused when it already holds them), and topic offsets for progress.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import avsc from "avsc";
+import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { endpoints, REPO_ROOT } from "../../stack/config.ts";
+
+export const ORDER_SCHEMA_FILE = join(REPO_ROOT, "schemas/example-order.avsc");
+
+export function benchKafka(): Kafka {
+  return new Kafka({ clientId: "sluice-bench", brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+/** Sum of the high watermarks of a topic's partitions (0 when it does not exist). */
+export async function topicEnd(topic: string): Promise<number> {
+  const admin = benchKafka().admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function recreateTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+  const admin = benchKafka().admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    const old = topics.map((t) => t.topic).filter((t) => existing.includes(t));
+    if (old.length > 0) {
+      await admin.deleteTopics({ topics: old });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await admin.createTopics({
+      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Makes `topic` hold exactly `count` order records of ~300 B on `partitions` partitions, registered under
+ * `<topic>-value`. Produced once: a topic already holding `count` is reused. Returns the schema id.
+ */
+export async function ensureInput(topic: string, count: number, partitions = 6): Promise<number> {
+  const registry = new SchemaRegistry({ host: endpoints().schemaRegistryUrl });
+  const schema = readFileSync(ORDER_SCHEMA_FILE, "utf8");
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-value` });
+  if ((await topicEnd(topic)) === count) return id;
+  await recreateTopics([{ topic, partitions }]);
+  const type = avsc.Type.forSchema(JSON.parse(schema));
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(id, 1);
+  const note = "customer asked to expedite delivery; gift wrap; leave at the reception desk if nobody answers ".repeat(
+    2,
+  );
+  const producer = benchKafka().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const chunk = 10_000;
+  const inFlight: Promise<unknown>[] = [];
+  for (let start = 0; start < count; start += chunk) {
+    const messages = [];
+    for (let i = start; i < Math.min(count, start + chunk); i++) {
+      const value = {
+        order_id: `order-${i}`,
+        customer_id: `customer-${i % 5000}`,
+        status: "paid",
+        amount: i % 1000,
+        currency: "EUR",
+        items: 1 + (i % 5),
+        note,
+      };
+      messages.push({ key: value.customer_id, value: Buffer.concat([header, type.toBuffer(value)]) });
+    }
+    inFlight.push(producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  return id;
+}
