@@ -4,11 +4,13 @@
  */
 import { Command, CommanderError } from "commander";
 import { SluiceError } from "../core/errors.ts";
+import { registerKbCommand } from "./commands/kb.ts";
 import { registerProduceCommand } from "./commands/produce.ts";
 import { registerReplayCommand } from "./commands/replay.ts";
 import { registerRunCommand } from "./commands/run.ts";
 import { registerSchemasCommand } from "./commands/schemas.ts";
 import { registerStackCommand } from "./commands/stack.ts";
+import { registerStatusCommand } from "./commands/status.ts";
 import { registerTopologyToolCommands } from "./commands/topology-tools.ts";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes.ts";
 
@@ -18,11 +20,13 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .addHelpText("after", `\n${EXIT_CODES_HELP}`);
+  registerKbCommand(program);
   registerProduceCommand(program);
   registerReplayCommand(program);
   registerRunCommand(program);
   registerSchemasCommand(program);
   registerStackCommand(program);
+  registerStatusCommand(program);
   registerTopologyToolCommands(program);
   return program;
 }

@@ -1,0 +1,108 @@
+/**
+ * The reference topology (topologies/examples/support-triage.yaml) on the real broker and registry: N synthetic
+ * enterprise events in, N agent decisions out on the decisions topic, each with full lineage (source offsets,
+ * writer schema id, model id and backend, KB table and version, retrieved ids, run id, per-stage times).
+ * Needs the local stack (test/global-setup.ts); builds its own knowledge base in a temp folder.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import avsc from "avsc";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { produce } from "../../ops/produce/produce.ts";
+import { generate } from "../../ops/produce/readers.ts";
+import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
+import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
+import { uniqueName } from "../helpers/services.ts";
+import { killAll, type SluiceProcess, startSluice } from "../helpers/sluice-process.ts";
+import { createTopics, readTopic } from "../helpers/stream-io.ts";
+
+const EVENTS = 2000;
+const dir = mkdtempSync(join(tmpdir(), "sluice-triage-"));
+const app = uniqueName("triage");
+const topics = { events: `${app}-events`, decisions: `${app}-decisions`, dlq: `${app}.dlq` };
+const decisionType = avsc.Type.forSchema(
+  JSON.parse(readFileSync(join(REPO_ROOT, "schemas/agent-decision.avsc"), "utf8")),
+);
+const processes: SluiceProcess[] = [];
+let topologyFile: string;
+
+/** The example, pointed at this test's topics and knowledge base; only the ClickHouse sink is left out here. */
+function topologyText(): string {
+  let text = readFileSync(join(REPO_ROOT, "topologies/examples/support-triage.yaml"), "utf8");
+  text = text.replaceAll("../../", `${REPO_ROOT}/`);
+  text = text.replace("applicationId: support-triage", `applicationId: ${app}`);
+  text = text.replace("topic: enterprise-events", `topic: ${topics.events}`);
+  text = text.replace("topic: agent-decisions", `topic: ${topics.decisions}`);
+  const start = text.indexOf("  - name: decisions-table");
+  const end = text.indexOf("  - name: dlq");
+  return text.slice(0, start) + text.slice(end);
+}
+
+beforeAll(async () => {
+  await buildKnowledgeBase(join(REPO_ROOT, "models/kb/docs.jsonl"), {
+    db: join(dir, "lancedb"),
+    table: "support_kb",
+    encoder: join(REPO_ROOT, "models/encoder"),
+  });
+  await createTopics([
+    { topic: topics.events, partitions: 3 },
+    { topic: topics.decisions, partitions: 3 },
+    { topic: topics.dlq, partitions: 1 },
+  ]);
+  topologyFile = join(dir, "support-triage.yaml");
+  writeFileSync(topologyFile, topologyText());
+});
+
+afterAll(() => {
+  killAll(processes);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("support-triage on Kafka", () => {
+  it("turns N events into N decisions with full lineage", async () => {
+    const services = endpoints();
+    const summary = await produce(generate(EVENTS, 7), {
+      kafka: new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
+      registryUrl: services.schemaRegistryUrl,
+      topic: topics.events,
+      schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),
+      keyField: "tenant_id",
+    });
+    expect(summary.sent).toBe(EVENTS);
+    const member = startSluice(["run", topologyFile], { SLUICE_KB_DB: join(dir, "lancedb") });
+    processes.push(member);
+    const out = await readTopic(topics.decisions, EVENTS, { timeoutMs: 240_000 });
+    member.child.kill("SIGTERM");
+    expect(await member.exited).toBe(0);
+
+    const decisions = out.map((m) => ({
+      key: String(m.key),
+      value: decisionType.fromBuffer((m.value as Buffer).subarray(5)) as Record<string, unknown>,
+    }));
+    expect(new Set(decisions.map((d) => d.value.event_id)).size).toBe(EVENTS);
+    const offsets = new Set(decisions.map((d) => `${d.value.source_partition}@${d.value.source_offset}`));
+    expect(offsets.size).toBe(EVENTS);
+    for (const { key, value } of decisions) {
+      expect(key).toBe(value.tenant_id);
+      expect(value.source_topic).toBe(topics.events);
+      expect(["auto_resolve", "escalate_to_human", "route_to_sales", "flag_fraud"]).toContain(value.decision);
+      expect(value.reason).toBeTruthy();
+      expect(value.application_id).toBe(app);
+      expect(value.run_id).toBe("live");
+      expect(value.writer_schema_id).toBeTypeOf("number");
+      expect(value.model_id).toMatch(/^sha256:[0-9a-f]{16}$/);
+      expect(value.encoder_model_id).toMatch(/^sha256:/);
+      expect(value.model_backend).toBe("wasm");
+      expect(value.kb_table).toBe("support_kb");
+      expect(value.kb_version).toBeTypeOf("number");
+      expect((value.retrieved_ids as string[]).length).toBe(5);
+      expect((value.retrieved_distances as number[]).length).toBe(5);
+      expect((value.stages as unknown[]).length).toBeGreaterThanOrEqual(4);
+    }
+    const decided = new Set(decisions.map((d) => d.value.decision));
+    expect(decided.size).toBeGreaterThanOrEqual(3);
+    expect((await readTopic(topics.dlq, 1, { timeoutMs: 2000 })).length).toBe(0);
+  });
+});
