@@ -3,7 +3,8 @@
  * cli/commands/<name>.ts; nothing here does real work.
  */
 import { Command, CommanderError } from "commander";
-import { SluiceError } from "../core/errors.ts";
+import { AuthError, SluiceError } from "../core/errors.ts";
+import { registerClickHouseToolCommands } from "./commands/clickhouse-tools.ts";
 import { registerKbCommand } from "./commands/kb.ts";
 import { registerProduceCommand } from "./commands/produce.ts";
 import { registerReplayCommand } from "./commands/replay.ts";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText("after", `\n${EXIT_CODES_HELP}`);
   registerKbCommand(program);
+  registerClickHouseToolCommands(program);
   registerProduceCommand(program);
   registerReplayCommand(program);
   registerRunCommand(program);
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : 2;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`sluice: ${message}\n`);
+    if (error instanceof AuthError) return EXIT.AUTH;
     if (error instanceof SluiceError && !error.retriable) return EXIT.INVALID;
     return EXIT.UNAVAILABLE;
   }

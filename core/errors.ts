@@ -72,6 +72,13 @@ export class RetriesExceededError extends SluiceError {
   }
 }
 
+/** Authentication or TLS failed (wrong password, untrusted certificate): retrying cannot help. Exit code 4. */
+export class AuthError extends SluiceError {
+  constructor(message: string, options: Omit<SluiceErrorOptions, "retriable"> = {}) {
+    super(message, { ...options, retriable: false });
+  }
+}
+
 /**
  * Some records of a batch failed. `failures` maps the index in the batch to its error, so one poison
  * record never fails its neighbours (Redpanda Connect's `BatchError.Failed(i, err)`).

@@ -22,3 +22,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
+
+# chDB (current ClickHouse embedded in Python) proves the modern DDL variant and the queries
+# (test/integration/clickhouse-modern.test.ts, which is skipped without it).
+if command -v python3 >/dev/null && ! python3 -c "import chdb" 2>/dev/null; then
+  echo "installing chdb (pip)"
+  python3 -m pip install --quiet chdb || echo "warning: pip install chdb failed; the chDB test will be skipped" >&2
+fi

@@ -42,5 +42,7 @@ export function classify(error: unknown): InsertFailure {
 export function asSinkError(error: unknown, context: string): SluiceError {
   if (error instanceof SluiceError) return error;
   const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
-  return classify(error) === "fatal" ? new SluiceError(message, { cause: error }) : new TransientError(message, { cause: error });
+  return classify(error) === "fatal"
+    ? new SluiceError(message, { cause: error })
+    : new TransientError(message, { cause: error });
 }

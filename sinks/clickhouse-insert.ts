@@ -7,9 +7,10 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
 import {
+  BrokenCircuitError,
   type BulkheadPolicy,
   bulkhead,
-  CircuitBreakerPolicy,
+  type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
@@ -19,10 +20,9 @@ import {
   retry,
   wrap,
 } from "cockatiel";
-import { BrokenCircuitError } from "cockatiel";
 import { PoisonRecordError } from "../core/errors.ts";
-import type { ClickHouseFeatures } from "./clickhouse-features.ts";
 import { classify } from "./clickhouse-errors.ts";
+import type { ClickHouseFeatures } from "./clickhouse-features.ts";
 import type { InsertFormat } from "./clickhouse-rows.ts";
 
 export interface InsertPolicyOptions {
@@ -79,13 +79,28 @@ export class Inserter {
       }),
     });
     this.policy = wrap(retrying, this.breaker);
+    this.halfOpenAfterMs = options.halfOpenAfterMs ?? 5000;
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+    });
     this.asyncInsert = options.asyncInsert === true && features.asyncInsert;
   }
 
   private readonly asyncInsert: boolean;
+  private readonly halfOpenAfterMs: number;
+  private openedAt = 0;
 
+  /** The breaker is open: ClickHouse is considered down until a trial INSERT succeeds. */
   get open(): boolean {
     return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
+  }
+
+  /**
+   * Writes are refused without buffering: the breaker opened less than `halfOpenAfterMs` ago. After that
+   * (cockatiel half-opens lazily, on the next execution) a write goes through and its INSERT is the trial.
+   */
+  get rejecting(): boolean {
+    return this.open && Date.now() - this.openedAt < this.halfOpenAfterMs;
   }
 
   /** Runs `work` holding one of the insert slots. */

@@ -110,9 +110,7 @@ export class RowMapper {
     }
     this.planned = columns
       .filter((c) =>
-        mapping === undefined
-          ? !c.default_kind
-          : c.name in mapping || LINEAGE_COLUMNS.includes(c.name as never),
+        mapping === undefined ? !c.default_kind : c.name in mapping || LINEAGE_COLUMNS.includes(c.name as never),
       )
       .map((c) => {
         const { base, nullable } = unwrap(c.type);
@@ -127,7 +125,8 @@ export class RowMapper {
         };
       });
     const missing = LINEAGE_COLUMNS.filter((name) => !known.has(name));
-    if (requireLineage && missing.length > 0) throw new ConfigError(`the table lacks lineage columns ${missing.join(", ")}`);
+    if (requireLineage && missing.length > 0)
+      throw new ConfigError(`the table lacks lineage columns ${missing.join(", ")}`);
   }
 
   get columnNames(): string[] {
@@ -178,7 +177,13 @@ const quoted = (v: unknown): string =>
 function tsvField(value: unknown, column: PlannedColumn): string {
   if (value === undefined || value === null) {
     if (column.nullable) return "\\N";
-    return column.kind === "number" ? "0" : column.kind === "array" ? "[]" : column.kind.startsWith("datetime") ? "1970-01-01 00:00:00" : "";
+    return column.kind === "number"
+      ? "0"
+      : column.kind === "array"
+        ? "[]"
+        : column.kind.startsWith("datetime")
+          ? "1970-01-01 00:00:00"
+          : "";
   }
   if (Array.isArray(value)) return tsvEscape(`[${value.map(quoted).join(",")}]`);
   return tsvEscape(typeof value === "object" ? JSON.stringify(value) : String(value));

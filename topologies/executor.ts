@@ -46,6 +46,8 @@ export interface ExecutorOptions {
   now?: () => number;
   /** Metrics per processor. @default counters are discarded */
   metrics?: (processor: string) => ProcessorMetrics;
+  /** Called after each processor ran over its inbox of one `run` call: records in, wall time in ms. */
+  onProcessed?: (processor: string, records: number, ms: number) => void;
 }
 
 /** An item in flight: a record and the index of the input it descends from. */
@@ -64,12 +66,13 @@ export class TopologyExecutor {
   private constructor(
     private readonly topology: CompiledTopology,
     private readonly processors: Map<string, Processor>,
+    private readonly onProcessed?: ExecutorOptions["onProcessed"],
   ) {}
 
   /** Builds and initialises one instance of every processor. */
   static async create(topology: CompiledTopology, options: ExecutorOptions = {}): Promise<TopologyExecutor> {
     const processors = new Map<string, Processor>();
-    const executor = new TopologyExecutor(topology, processors);
+    const executor = new TopologyExecutor(topology, processors, options.onProcessed);
     const partition = options.partition ?? 0;
     const firstTopic = [...topology.sourceByTopic.keys()][0] ?? topology.spec.applicationId;
     const logger = options.logger ?? silentLogger();
@@ -141,6 +144,7 @@ export class TopologyExecutor {
       const inbox = this.inboxes.get(name);
       if (processor === undefined || inbox === undefined) continue;
       inbox.sort((a, b) => a.input - b.input);
+      const started = performance.now();
       await runProcessor(processor, inbox, batchSize, {
         begin: (single) => {
           this.staged = [];
@@ -165,6 +169,7 @@ export class TopologyExecutor {
           outcome.deadLetters.push(deadLetterOf(item.record, name, error, counters[item.input]!++));
         },
       });
+      this.onProcessed?.(name, inbox.length, performance.now() - started);
     }
     this.sinkItems.sort((a, b) => a.item.input - b.item.input);
     for (const { sink, item } of this.sinkItems) {

@@ -36,12 +36,17 @@ export const kafkaClientSpec = z.strictObject({
   brokers,
   /** @default the application id */
   clientId: z.string().min(1).optional(),
-  /** TLS: `true` for system CAs, or PEM texts. @default false */
+  /**
+   * TLS: `true` for system CAs, or PEM texts, from the environment or files (`ca: ${file:certs/ca.pem}`), never
+   * inline. The broker's certificate is always verified unless `rejectUnauthorized: false`. @default false
+   */
   ssl: z
     .union([
       z.boolean(),
       z.strictObject({
+        /** @default true */
         rejectUnauthorized: z.boolean().optional(),
+        /** The CA that signed the broker's certificate. @default the system CAs */
         ca: z.string().optional(),
         cert: z.string().optional(),
         key: secret(z.string()).optional(),
@@ -49,7 +54,7 @@ export const kafkaClientSpec = z.strictObject({
       }),
     ])
     .optional(),
-  /** SASL in KafkaJS shape. @default no SASL */
+  /** SASL in KafkaJS shape; `password: ${KAFKA_PASSWORD}` or `${file:/run/secrets/kafka}`. @default no SASL */
   sasl: z
     .discriminatedUnion("mechanism", [
       saslMechanism("plain"),

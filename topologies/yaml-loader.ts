@@ -115,14 +115,16 @@ export function parseTopology(text: string, options: LoadOptions = {}): LoadedTo
   visit(doc, {
     Scalar(key, node, ancestors) {
       if (key === "key" || typeof node.value !== "string" || !node.value.includes("${")) return;
-      const result = interpolate(node.value, env);
+      const result = interpolate(node.value, env, { baseDir });
       for (const problem of result.problems) {
         const path = pathOf(ancestors, node);
         issues.push({
           file,
           ...at(scalarOffset(text, node, problem.offset)),
           path: formatPath(path),
-          message: `environment variable ${problem.variable} is not set and has no default (write \${${problem.variable}:-default})`,
+          message:
+            problem.message ??
+            `environment variable ${problem.variable} is not set and has no default (write \${${problem.variable}:-default})`,
         });
       }
       node.value = node.type === Scalar.PLAIN && result.changed ? retype(result.text) : result.text;

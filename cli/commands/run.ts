@@ -6,10 +6,14 @@
  */
 import { fork } from "node:child_process";
 import type { Command } from "commander";
+import type { Logger } from "pino";
+import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compileTopology } from "../../topologies/compiler.ts";
 import { Application } from "../../topologies/runtime/application.ts";
-import { TopologyResources } from "../../topologies/runtime/resources.ts";
+import { type HealthSource, startHttpServer } from "../../topologies/runtime/http-server.ts";
+import { authFailure, checkKafkaAccess } from "../../topologies/runtime/kafka-access.ts";
+import { kafkaConfig, TopologyResources } from "../../topologies/runtime/resources.ts";
 import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -17,15 +21,27 @@ export interface RunOptions {
   instances: number;
   runId: string;
   drainTimeout: number;
+  /**
+   * Port of /metrics, /healthz, /readyz; 0 turns the server off. Given explicitly, a port in use is an error;
+   * by default 9464 (or SLUICE_METRICS_PORT) is tried, then the next free one, so local instances coexist.
+   */
+  metricsPort?: number;
 }
 
 export async function runTopology(file: string, options: RunOptions): Promise<number> {
   const topology = compileTopology(loadTopologyFile(file));
+  await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
   const resources = new TopologyResources(topology, { runId: options.runId });
   let fatal: unknown;
+  let app: Application | undefined;
+  const health = {
+    live: () => fatal === undefined && app?.state.is("failed") !== true,
+    notReady: () => app?.notReady() ?? ["starting"],
+  };
+  const server = await serveHealth(options.metricsPort, health, logger);
   const done = new Promise<void>((resolve) => {
-    const app = new Application({
+    app = new Application({
       topology,
       resources,
       logger,
@@ -33,7 +49,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
       onFatal: (error) => {
         fatal = error;
         logger.error({ err: error }, "stopping after a fatal error");
-        void app.stop(options.drainTimeout).finally(resolve);
+        void app?.stop(options.drainTimeout).finally(resolve);
       },
     });
     let signals = 0;
@@ -44,7 +60,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
         process.exit(EXIT.INTERRUPTED);
       }
       logger.info({ signal }, "stopping: draining in-flight records");
-      void app.stop(options.drainTimeout).then((drained) => {
+      void app?.stop(options.drainTimeout).then((drained) => {
         logger.info({ drained }, "stopped");
         resolve();
       });
@@ -57,8 +73,27 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
     });
   });
   await done;
-  if (fatal !== undefined) throw fatal;
+  server?.close();
+  if (fatal !== undefined) throw authFailure(fatal, kafkaConfig(topology)) ?? fatal;
   return EXIT.OK;
+}
+
+async function serveHealth(port: number | undefined, health: HealthSource, logger: Logger) {
+  if (port === 0) return undefined;
+  if (port !== undefined) return startHttpServer(port, health);
+  const base = Number(process.env.SLUICE_METRICS_PORT ?? 9464);
+  if (base === 0) return undefined;
+  for (let candidate = base; candidate < base + 32; candidate++) {
+    try {
+      const server = await startHttpServer(candidate, health);
+      logger.info({ port: candidate }, "serving /metrics, /healthz, /readyz");
+      return server;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+    }
+  }
+  logger.warn({ from: base }, "no free port for /metrics near the default: metrics are off");
+  return undefined;
 }
 
 /** Starts `count` child `sluice run` processes and forwards SIGTERM/SIGINT to them. */
@@ -66,7 +101,17 @@ async function runInstances(file: string, options: RunOptions): Promise<number> 
   const children = Array.from({ length: options.instances }, (_, i) =>
     fork(
       process.argv[1] as string,
-      ["run", file, "--run-id", options.runId, "--drain-timeout", String(options.drainTimeout)],
+      [
+        "run",
+        file,
+        "--run-id",
+        options.runId,
+        "--drain-timeout",
+        String(options.drainTimeout),
+        ...(options.metricsPort === undefined
+          ? []
+          : ["--metrics-port", String(options.metricsPort > 0 ? options.metricsPort + i : 0)]),
+      ],
       {
         env: { ...process.env, SLUICE_INSTANCE: String(i) },
         stdio: "inherit",
@@ -92,6 +137,11 @@ export function registerRunCommand(program: Command): void {
     .option("--instances <n>", "start N instances under this process (local convenience)", (v) => Number(v), 1)
     .option("--run-id <id>", "run id stamped on every output", "live")
     .option("--drain-timeout <ms>", "how long shutdown waits for in-flight records", (v) => Number(v), 30_000)
+    .option(
+      "--metrics-port <port>",
+      "port of /metrics, /healthz and /readyz; 0 turns it off (with --instances, instance i uses port + i)",
+      (v) => Number(v),
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  sluice run topologies/examples/support-triage.yaml\n  sluice run topologies/examples/passthrough.yaml --instances 3\n\nIn production run one instance per process or pod; Kafka's group protocol assigns the partitions.",

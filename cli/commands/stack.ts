@@ -2,6 +2,7 @@
  * `sluice stack up|down|status`: one line per service with its address, or JSON with `--json`.
  */
 import type { Command } from "commander";
+import { securePaths, secureStackDown, secureStackStatus, secureStackUp } from "../../ops/stack/secure.ts";
 import {
   type ServiceName,
   type ServiceStatus,
@@ -18,7 +19,7 @@ function line(s: ServiceStatus): string {
     s.rssMiB !== undefined ? `${s.rssMiB} MiB` : undefined,
     s.startMs !== undefined ? `ready in ${(s.startMs / 1000).toFixed(1)}s` : undefined,
   ].filter(Boolean);
-  return `${s.name.padEnd(11)} ${s.state.padEnd(8)} ${s.address}${extra.length ? `  (${extra.join(", ")})` : ""}`;
+  return `${s.name.padEnd(12)} ${s.state.padEnd(8)} ${s.address}${extra.length ? `  (${extra.join(", ")})` : ""}`;
 }
 
 function print(statuses: ServiceStatus[], json: boolean): void {
@@ -31,24 +32,30 @@ export function registerStackCommand(program: Command): void {
     .description("run the local stack: Kafka (KRaft), Apicurio schema registry, ClickHouse, on 127.0.0.1")
     .addHelpText(
       "after",
-      "\nExamples:\n  sluice stack up\n  sluice stack status --json\n  sluice stack down\n\nPorts: SLUICE_KAFKA_PORT (29092), SLUICE_REGISTRY_PORT (28081), SLUICE_CLICKHOUSE_PORT (28123).\nState lives in .stack/ (SLUICE_STACK_DIR).",
+      "\nExamples:\n  sluice stack up\n  sluice stack status --json\n  sluice stack down\n  sluice stack up --secure\n\nPorts: SLUICE_KAFKA_PORT (29092), SLUICE_REGISTRY_PORT (28081), SLUICE_CLICKHOUSE_PORT (28123), SLUICE_SECURE_KAFKA_PORT (29094).\nState lives in .stack/ (SLUICE_STACK_DIR).",
     );
 
   stack
     .command("up")
     .description("start every service that is not running (idempotent) and wait until healthy")
+    .option("--secure", "the secure stack instead: Kafka with SASL_SSL (SCRAM-SHA-512) and a ClickHouse password user")
     .option("--json", "print JSON")
-    .action(async (options: { json?: boolean }) => {
-      print(await stackUp(), options.json === true);
+    .action(async (options: { json?: boolean; secure?: boolean }) => {
+      print(options.secure ? await secureStackUp() : await stackUp(), options.json === true);
+      if (options.secure && !options.json) process.stdout.write(`credentials: ${securePaths().credentials}\n`);
     });
 
   stack
     .command("down")
     .description("stop the services sluice started (by pid file)")
     .argument("[services...]", "kafka, registry, clickhouse (default: all)")
+    .option("--secure", "stop the secure Kafka")
     .option("--json", "print JSON")
-    .action(async (services: ServiceName[], options: { json?: boolean }) => {
-      print(await stackDown(undefined, services.length ? services : undefined), options.json === true);
+    .action(async (services: ServiceName[], options: { json?: boolean; secure?: boolean }) => {
+      const statuses = options.secure
+        ? await secureStackDown()
+        : await stackDown(undefined, services.length ? services : undefined);
+      print(statuses, options.json === true);
     });
 
   stack
@@ -62,9 +69,10 @@ export function registerStackCommand(program: Command): void {
   stack
     .command("status")
     .description("say what is up; exit 1 when a service is down")
+    .option("--secure", "the secure stack (secure Kafka and ClickHouse)")
     .option("--json", "print JSON")
-    .action(async (options: { json?: boolean }) => {
-      const statuses = await stackStatus();
+    .action(async (options: { json?: boolean; secure?: boolean }) => {
+      const statuses = options.secure ? await secureStackStatus() : await stackStatus();
       print(statuses, options.json === true);
       if (statuses.some((s) => s.state === "down")) process.exitCode = EXIT.UNAVAILABLE;
     });

@@ -10,7 +10,7 @@ import { fetchKafka, kafkaHealthy, kafkaPaths, startKafka } from "./kafka.ts";
 import { isAlive, portOpen, rssMiB, runningPid, stopProcess } from "./process.ts";
 import { fetchRegistry, registryHealthy, registryPaths, startRegistry } from "./registry.ts";
 
-export type ServiceName = "kafka" | "registry" | "clickhouse";
+export type ServiceName = "kafka" | "registry" | "clickhouse" | "kafka-secure";
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -22,7 +22,8 @@ export interface ServiceStatus {
   startMs?: number;
 }
 
-interface ServiceDef {
+/** One service `up`/`down`/`status` manage (the secure stack in secure.ts defines its own). */
+export interface ServiceDef {
   name: ServiceName;
   address: string;
   port: number;
@@ -31,7 +32,7 @@ interface ServiceDef {
   start(): Promise<number>;
 }
 
-function services(config: StackConfig): ServiceDef[] {
+export function services(config: StackConfig): ServiceDef[] {
   const { host } = config;
   const kafkaAddress = `${host}:${config.kafka.port}`;
   const registryUrl = `http://${host}:${config.registry.port}/apis/ccompat/v7`;
@@ -64,7 +65,7 @@ function services(config: StackConfig): ServiceDef[] {
   ];
 }
 
-async function statusOf(service: ServiceDef): Promise<ServiceStatus> {
+export async function statusOf(service: ServiceDef): Promise<ServiceStatus> {
   const pid = runningPid(service.pidFile);
   if (pid !== undefined) {
     return { name: service.name, address: service.address, state: "running", pid, rssMiB: rssMiB(pid) };
@@ -83,31 +84,30 @@ export function stackFetch(config: StackConfig = stackConfig()): void {
 /** Starts what is not running, in parallel; waits until every service is healthy. */
 export async function stackUp(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
   stackFetch(config); // first, so start-up times measure start-up only
-  return Promise.all(
-    services(config).map(async (service) => {
-      const current = await statusOf(service);
-      if (current.state === "running") {
-        if (await service.healthy()) return current;
-        await stopProcess(service.pidFile);
-      }
-      if (current.state === "foreign") return current;
-      if (await portOpen(service.port)) {
-        throw new Error(
-          `${service.name}: port ${service.port} is taken by another process that is not ${service.name}`,
-        );
-      }
-      const started = Date.now();
-      const pid = await service.start();
-      return {
-        name: service.name,
-        address: service.address,
-        state: "started" as const,
-        pid,
-        rssMiB: rssMiB(pid),
-        startMs: Date.now() - started,
-      };
-    }),
-  );
+  return Promise.all(services(config).map(ensureRunning));
+}
+
+/** Reuses the service when it runs and is healthy, else starts it (refusing a port taken by someone else). */
+export async function ensureRunning(service: ServiceDef): Promise<ServiceStatus> {
+  const current = await statusOf(service);
+  if (current.state === "running") {
+    if (await service.healthy()) return current;
+    await stopProcess(service.pidFile);
+  }
+  if (current.state === "foreign") return current;
+  if (await portOpen(service.port)) {
+    throw new Error(`${service.name}: port ${service.port} is taken by another process that is not ${service.name}`);
+  }
+  const started = Date.now();
+  const pid = await service.start();
+  return {
+    name: service.name,
+    address: service.address,
+    state: "started" as const,
+    pid,
+    rssMiB: rssMiB(pid),
+    startMs: Date.now() - started,
+  };
 }
 
 /** Stops the services sluice started (by pid file); `only` limits it to some of them. */

@@ -7,9 +7,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "@clickhouse/client";
 import avsc from "avsc";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../ops/clickhouse/migrate.ts";
 import { produce } from "../../ops/produce/produce.ts";
 import { generate } from "../../ops/produce/readers.ts";
 import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
@@ -28,19 +30,26 @@ const decisionType = avsc.Type.forSchema(
 const processes: SluiceProcess[] = [];
 let topologyFile: string;
 
-/** The example, pointed at this test's topics and knowledge base; only the ClickHouse sink is left out here. */
+/** The example as shipped, pointed at this test's topics and knowledge base. */
 function topologyText(): string {
   let text = readFileSync(join(REPO_ROOT, "topologies/examples/support-triage.yaml"), "utf8");
   text = text.replaceAll("../../", `${REPO_ROOT}/`);
   text = text.replace("applicationId: support-triage", `applicationId: ${app}`);
   text = text.replace("topic: enterprise-events", `topic: ${topics.events}`);
-  text = text.replace("topic: agent-decisions", `topic: ${topics.decisions}`);
-  const start = text.indexOf("  - name: decisions-table");
-  const end = text.indexOf("  - name: dlq");
-  return text.slice(0, start) + text.slice(end);
+  return text.replace("topic: agent-decisions", `topic: ${topics.decisions}`);
+}
+
+async function clickhouse(query: string): Promise<Record<string, unknown>[]> {
+  const client = createClient({ url: endpoints().clickhouseUrl });
+  try {
+    return await (await client.query({ query, format: "JSONEachRow" })).json();
+  } finally {
+    await client.close();
+  }
 }
 
 beforeAll(async () => {
+  await migrate(endpoints().clickhouseUrl);
   await buildKnowledgeBase(join(REPO_ROOT, "models/kb/docs.jsonl"), {
     db: join(dir, "lancedb"),
     table: "support_kb",
@@ -104,5 +113,24 @@ describe("support-triage on Kafka", () => {
     const decided = new Set(decisions.map((d) => d.value.decision));
     expect(decided.size).toBeGreaterThanOrEqual(3);
     expect((await readTopic(topics.dlq, 1, { timeoutMs: 2000 })).length).toBe(0);
+
+    // The same decisions in ClickHouse, exactly once per lineage key, with the audit trail of the run.
+    const [rows] = await clickhouse(
+      `SELECT count() AS n, uniqExact(source_topic, source_partition, source_offset, output_index, run_id) AS keys,
+              uniqExact(model_id) AS models FROM agent_decisions FINAL WHERE source_topic = '${topics.events}'`,
+    );
+    expect(Number(rows?.n)).toBe(EVENTS);
+    expect(Number(rows?.keys)).toBe(EVENTS);
+    expect(Number(rows?.models)).toBe(1);
+    const audit = await clickhouse(
+      `SELECT event, model_ids, kb_table FROM audit_log WHERE application_id = '${app}' ORDER BY at`,
+    );
+    expect(audit.map((a) => a.event)).toEqual(["start", "stop"]);
+    expect(audit[0]?.kb_table).toBe("support_kb");
+    expect((audit[0]?.model_ids as string[]).length).toBe(2);
+    const [metrics] = await clickhouse(
+      `SELECT sum(records_in) AS n FROM pipeline_metrics WHERE application_id = '${app}'`,
+    );
+    expect(Number(metrics?.n)).toBe(EVENTS);
   });
 });

@@ -3,11 +3,17 @@
  * group protocol assigns partitions; each assigned partition gets a Task. Offsets are committed from the tasks'
  * watermarks on an interval, when a rebalance starts, and at shutdown — never past an unacknowledged output.
  */
-import type { Consumer, EachBatchPayload } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import type { Logger } from "pino";
+import { metrics, PROCESSOR_OBSERVATIONS } from "../../core/metrics.ts";
+import type { ProcessorMetrics } from "../../processors/api.ts";
+import { currentBackend } from "../../processors/tfjs-backend.ts";
+import type { Sink } from "../../sinks/api.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { TopologyExecutor } from "../executor.ts";
+import { type AuditFacts, auditFacts, writeAuditEvent } from "./audit.ts";
 import { applicationStateMachine } from "./lifecycle.ts";
+import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import type { TopologyResources } from "./resources.ts";
 import { Task } from "./task.ts";
 
@@ -32,6 +38,11 @@ export class Application {
   readonly tasks = new Map<string, Task>();
   private consumer: Consumer | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private admin: Admin | undefined;
+  /** With ClickHouse: pipeline_metrics rows per task per interval, and audit_log start/stop events. */
+  private reporter: PipelineMetricsReporter | undefined;
+  private operational: { metrics: Sink; audit: Sink; facts: AuditFacts } | undefined;
   private stopping = false;
   private readonly groupId: string;
   private readonly runId: string;
@@ -55,6 +66,22 @@ export class Application {
     const { spec } = topology;
     this.state.to("starting");
     await resources.start();
+    if (spec.clickhouse) {
+      const metricsSink = resources.clickhouseSink("pipeline-metrics", "pipeline_metrics", undefined, false);
+      const audit = resources.clickhouseSink("audit-log", "audit_log", undefined, false);
+      await metricsSink.start();
+      await audit.start();
+      this.operational = { metrics: metricsSink, audit, facts: await auditFacts(topology) };
+      await writeAuditEvent(audit, "start", this.auditRun());
+      this.reporter = new PipelineMetricsReporter({
+        applicationId: spec.applicationId,
+        runId: this.runId,
+        sink: metricsSink,
+        tasks: () => this.tasks.values(),
+        logger,
+      });
+      this.reporter.start();
+    }
     const consumer = resources.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
@@ -84,6 +111,12 @@ export class Application {
     });
     this.commitTimer = setInterval(() => void this.commit("interval"), spec.processing.commitIntervalMs);
     this.commitTimer.unref();
+    this.admin = resources.kafka.admin();
+    await this.admin.connect();
+    this.lagTimer = setInterval(() => {
+      if (this.admin) this.updateLag(this.admin).catch(() => {});
+    }, 5000);
+    this.lagTimer.unref();
     logger.info({ group: this.groupId, runId: this.runId }, "consuming");
   }
 
@@ -130,6 +163,16 @@ export class Application {
         taskId: `${topic}-${partition}`,
         runId: this.runId,
         logger,
+        metrics: (processor) => this.processorMetrics(processor),
+        onProcessed: (processor, records, ms) => {
+          const labels = { topology: topology.spec.applicationId, processor };
+          metrics.recordsProcessed.inc({ ...labels, partition: String(partition) }, records);
+          metrics.processorLatency.observe(labels, ms / 1000);
+        },
+      });
+      void executor.then(() => {
+        const backend = currentBackend();
+        if (backend) metrics.inferenceBackend.set({ backend: backend.name }, 1);
       });
       this.executors.set(id, executor);
     }
@@ -139,6 +182,7 @@ export class Application {
         ? { ...(await resources.transactionalTask(topic, partition)), groupId: this.groupId }
         : undefined;
     const task = new Task({
+      applicationId: topology.spec.applicationId,
       ...(transaction ? { transaction } : {}),
       topic,
       partition,
@@ -189,6 +233,57 @@ export class Application {
     if (ends && [...ends.keys()].every((k) => this.finished.has(k))) this.options.onCaughtUp?.();
   }
 
+  private auditRun(details?: Record<string, unknown>) {
+    const facts = this.operational?.facts as AuditFacts;
+    const applicationId = this.options.topology.spec.applicationId;
+    return { applicationId, runId: this.runId, groupId: this.groupId, facts, ...(details ? { details } : {}) };
+  }
+
+  /** Why this member is not ready (empty when it is): not consuming, or a sink unhealthy (circuit open). */
+  notReady(): string[] {
+    const reasons: string[] = [];
+    if (!this.state.is("running", "rebalancing")) reasons.push(`application is ${this.state.state}`);
+    for (const sink of this.options.resources.sinks.values()) {
+      if (sink.isHealthy?.() === false) reasons.push(`sink ${sink.name} is unhealthy`);
+    }
+    return reasons;
+  }
+
+  /** Maps a processor's own observations (`ctx.metrics.observe`) onto the metrics of its kind. */
+  private processorMetrics(processor: string): ProcessorMetrics {
+    const node = this.options.topology.nodes.get(processor);
+    const type = node?.kind === "processor" ? node.definition.type : "";
+    const topology = this.options.topology.spec.applicationId;
+    return {
+      count: () => {},
+      observe: (name, value) => {
+        const metric = PROCESSOR_OBSERVATIONS[`${type}:${name}`];
+        if (metric === "lancedbQueryLatency" || metric === "inferenceLatency") {
+          metrics[metric].observe({ topology, processor }, value / 1000);
+        }
+      },
+    };
+  }
+
+  /** Consumer lag per assigned partition (end offset − committed), into the lag gauge. Returns the total. */
+  async updateLag(admin: Admin): Promise<number> {
+    const topology = this.options.topology.spec.applicationId;
+    let total = 0;
+    const byTopic = new Map<string, Task[]>();
+    for (const task of this.tasks.values()) byTopic.set(task.topic, [...(byTopic.get(task.topic) ?? []), task]);
+    for (const [topic, tasks] of byTopic) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+      for (const task of tasks) {
+        const committed = Math.max(task.tracker.committedOffset, 0);
+        const lag = Math.max(0, (ends.get(task.partition) ?? 0) - committed);
+        task.lag = lag;
+        metrics.consumerLag.set({ topology, topic, partition: String(task.partition) }, lag);
+        total += lag;
+      }
+    }
+    return total;
+  }
+
   /** Commits every task's watermark that moved. Failures are logged; the next commit retries. */
   async commit(reason: string): Promise<void> {
     const consumer = this.consumer;
@@ -203,11 +298,15 @@ export class Application {
       tasks.push([task, offset]);
     }
     if (offsets.length === 0) return;
+    const topology = this.options.topology.spec.applicationId;
+    const started = performance.now();
     try {
       await consumer.commitOffsets(offsets);
       for (const [task, offset] of tasks) task.tracker.committed(offset);
+      metrics.commitLatency.observe({ topology }, (performance.now() - started) / 1000);
       this.options.logger.debug({ reason, offsets }, "committed");
     } catch (error) {
+      metrics.commitFailures.inc({ topology });
       this.options.logger.warn({ reason, err: error }, "commit failed; will retry");
     }
   }
@@ -221,6 +320,7 @@ export class Application {
     this.stopping = true;
     if (!this.state.is("created")) this.state.to("draining");
     clearInterval(this.commitTimer);
+    clearInterval(this.lagTimer);
     const consumer = this.consumer;
     const assigned = [...this.tasks.values()].map((t) => ({ topic: t.topic, partitions: [t.partition] }));
     if (consumer && assigned.length > 0) consumer.pause(assigned);
@@ -232,6 +332,16 @@ export class Application {
       await task.closeTransaction();
     }
     await consumer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
+    await this.reporter?.stop().catch(() => {});
+    if (this.operational) {
+      const { audit, metrics: metricsSink } = this.operational;
+      const records = this.recordsIn;
+      await writeAuditEvent(audit, "stop", this.auditRun({ drained, recordsIn: records }))
+        .then(() => audit.flush())
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, "audit stop event not written"));
+      await Promise.allSettled([audit.close(), metricsSink.close()]);
+    }
     for (const executor of this.executors.values()) await (await executor).close().catch(() => {});
     await this.options.resources.close();
     this.state.to("stopped");

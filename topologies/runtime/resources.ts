@@ -11,16 +11,20 @@ import type { FormatSpec } from "../../schemas/format.config.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import { createSerde, type SerdeConfig } from "../../schemas/serde-factory.ts";
 import type { Sink } from "../../sinks/api.ts";
+import { type ClickHouseSinkConfig, clickhouseSinkConfig } from "../../sinks/clickhouse.config.ts";
+import { ClickHouseSink } from "../../sinks/clickhouse.ts";
+import { processInsertSlots } from "../../sinks/clickhouse-insert.ts";
 import { DeadLetterWriter } from "../../sinks/dead-letter.ts";
 import { KafkaSink } from "../../sinks/kafka.ts";
 import { type Sender, TransactionalProducer } from "../../sinks/kafka-producer.ts";
 import type { CompiledTopology } from "../compiler.ts";
+import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
 
 /** What one task sends through in exactly-once mode. */
 export interface TaskTransaction {
   producer: TransactionalProducer;
   sinks: Map<string, Sink>;
-  deadLetters: DeadLetterWriter;
+  deadLetters: DeadLetterSink;
 }
 
 export interface SourceSerdes {
@@ -44,13 +48,18 @@ function serdeConfig(format: FormatSpec): SerdeConfig {
   };
 }
 
+/**
+ * The KafkaJS client config of a topology. TLS verifies the broker unless the topology says otherwise;
+ * secrets arrive already resolved from `${VAR}` / `${file:…}` by the loader.
+ */
 export function kafkaConfig(topology: CompiledTopology): KafkaConfig {
   const k = topology.spec.kafka;
+  const ssl = typeof k.ssl === "object" ? { ...k.ssl, rejectUnauthorized: k.ssl.rejectUnauthorized ?? true } : k.ssl;
   return {
     clientId: k.clientId ?? topology.spec.applicationId,
     brokers: k.brokers,
     logLevel: logLevel.ERROR,
-    ...(k.ssl !== undefined ? { ssl: k.ssl } : {}),
+    ...(ssl !== undefined ? { ssl } : {}),
     ...(k.sasl !== undefined ? { sasl: k.sasl as KafkaConfig["sasl"] } : {}),
     ...(k.connectionTimeout !== undefined ? { connectionTimeout: k.connectionTimeout } : {}),
     ...(k.requestTimeout !== undefined ? { requestTimeout: k.requestTimeout } : {}),
@@ -62,8 +71,14 @@ export class TopologyResources {
   readonly registry: SchemaRegistry | undefined;
   readonly serdesByTopic = new Map<string, SourceSerdes>();
   readonly sinks = new Map<string, Sink>();
-  readonly deadLetters: DeadLetterWriter;
+  /** Dead letters to the topic (and the `dead_letters` table with ClickHouse). */
+  readonly deadLetters: DeadLetterSink;
+  private readonly deadLetterTopic: DeadLetterWriter;
+  /** The `dead_letters` table, when the topology has ClickHouse. */
+  private readonly deadLetterTable: ClickHouseSink | undefined;
   private readonly runId: string;
+  /** One bound on INSERTs in flight across every ClickHouse sink of this process. */
+  private readonly insertSlots = processInsertSlots();
 
   constructor(
     readonly topology: CompiledTopology,
@@ -85,23 +100,42 @@ export class TopologyResources {
       const value = createSerde(serdeConfig(source.value), this.serdeEnv("value"));
       for (const topic of topics) this.serdesByTopic.set(topic, { sourceNode: source.name, key, value });
     }
-    this.deadLetters = new DeadLetterWriter({
+    this.deadLetterTopic = new DeadLetterWriter({
       applicationId: spec.applicationId,
       runId: options.runId,
       kafka: this.kafka,
       topic: topology.deadLetterTopic,
     });
+    this.deadLetterTable = spec.clickhouse ? this.clickhouseSink("dead-letters-table", "dead_letters") : undefined;
+    this.deadLetters = new DeadLetterFanout(this.deadLetterTopic, this.deadLetterTable, spec.applicationId);
     for (const sink of spec.sinks) {
       if (sink.type === "kafka") {
         this.sinks.set(sink.name, this.kafkaSink(sink));
       } else if (sink.type === "dead-letter") {
-        this.sinks.set(sink.name, deadLetterSink(sink.name, this.deadLetters));
+        this.sinks.set(sink.name, deadLetterSink(sink.name, this.deadLetterTopic));
       } else {
         const factory = options.sinkFactories?.[sink.type];
-        if (!factory) throw new ConfigError(`sink ${sink.name}: type ${sink.type} is not available in this runtime`);
-        this.sinks.set(sink.name, factory(sink));
+        if (factory) this.sinks.set(sink.name, factory(sink));
+        else this.sinks.set(sink.name, this.clickhouseSink(sink.name, sink.clickhouse.table, sink.clickhouse));
       }
     }
+  }
+
+  /** A ClickHouse sink on the topology's server; `config` defaults to the table's name and default batching. */
+  clickhouseSink(name: string, table: string, config?: ClickHouseSinkConfig, lineage = true): ClickHouseSink {
+    const ch = this.topology.spec.clickhouse;
+    if (!ch) throw new ConfigError(`sink ${name}: the topology has no clickhouse: {url} section`);
+    return new ClickHouseSink({
+      name,
+      config: config ?? clickhouseSinkConfig.parse({ table }),
+      runId: this.runId,
+      url: ch.url,
+      username: ch.username,
+      password: ch.password,
+      database: ch.database,
+      lineage,
+      slots: this.insertSlots,
+    });
   }
 
   private serdeEnv(role: "key" | "value") {
@@ -140,7 +174,7 @@ export class TopologyResources {
     await producer.connect();
     const sinks = new Map(this.sinks);
     for (const sink of spec.sinks) if (sink.type === "kafka") sinks.set(sink.name, this.kafkaSink(sink, producer));
-    const deadLetters = new DeadLetterWriter({
+    const topicWriter = new DeadLetterWriter({
       applicationId: spec.applicationId,
       runId: this.runId,
       kafka: this.kafka,
@@ -148,24 +182,29 @@ export class TopologyResources {
       producer,
     });
     for (const sink of spec.sinks) {
-      if (sink.type === "dead-letter") sinks.set(sink.name, deadLetterSink(sink.name, deadLetters));
+      if (sink.type === "dead-letter") sinks.set(sink.name, deadLetterSink(sink.name, topicWriter));
     }
+    const deadLetters = new DeadLetterFanout(topicWriter, this.deadLetterTable, spec.applicationId);
     return { producer, sinks, deadLetters };
   }
 
   /** Starts sinks (checks topics and tables exist) and the dead-letter writer. */
   async start(): Promise<void> {
-    await this.deadLetters.start();
+    await this.deadLetterTopic.start();
+    await this.deadLetterTable?.start();
     for (const sink of this.sinks.values()) await sink.start?.();
   }
 
   async flush(): Promise<void> {
-    await Promise.all([...this.sinks.values()].map((sink) => sink.flush()));
+    await Promise.all(
+      [...this.sinks.values(), ...(this.deadLetterTable ? [this.deadLetterTable] : [])].map((s) => s.flush()),
+    );
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.sinks.values()].map((sink) => sink.close()));
-    await this.deadLetters.close();
+    await this.deadLetterTable?.close();
+    await this.deadLetterTopic.close();
   }
 }
 

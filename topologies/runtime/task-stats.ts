@@ -1,7 +1,8 @@
 /**
  * Counters and distributions of one task, read by `/metrics`, `sluice status` and the `pipeline_metrics`
- * rows written per interval. Plain numbers: the hot path only adds.
+ * rows written per interval. Plain numbers for the interval rows, mirrored into the Prometheus metrics.
  */
+import { metrics } from "../../core/metrics.ts";
 
 /** A bounded reservoir of recent observations, for p50/p95/p99 per interval. */
 export class Reservoir {
@@ -20,6 +21,11 @@ export class Reservoir {
     return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   }
 
+  mean(): number | undefined {
+    if (this.values.length === 0) return undefined;
+    return this.values.reduce((a, b) => a + b, 0) / this.values.length;
+  }
+
   get size(): number {
     return this.values.length;
   }
@@ -29,20 +35,55 @@ export class Reservoir {
   }
 }
 
+export interface TaskLabels {
+  topology: string;
+  topic: string;
+  partition: number;
+}
+
 export class TaskStats {
   recordsIn = 0;
   deadLettered = 0;
   backpressureWaits = 0;
+  paused = false;
+  pauseReason = "";
   readonly recordsOut = new Map<string, number>();
   readonly batchSizes = new Reservoir();
   readonly latencies = new Map<string, Reservoir>();
+  private readonly partition: string;
 
-  countOut(sink: string, count: number): void {
-    this.recordsOut.set(sink, (this.recordsOut.get(sink) ?? 0) + count);
+  constructor(private readonly labels: TaskLabels) {
+    this.partition = String(labels.partition);
   }
 
-  observeBatch(size: number): void {
-    this.batchSizes.add(size);
+  countIn(count: number): void {
+    this.recordsIn += count;
+    const { topology, topic } = this.labels;
+    metrics.recordsIn.inc({ topology, topic, partition: this.partition }, count);
+    metrics.batchSize.observe({ topology }, count);
+    this.batchSizes.add(count);
+  }
+
+  countOut(sink: string, count: number, ms?: number): void {
+    this.recordsOut.set(sink, (this.recordsOut.get(sink) ?? 0) + count);
+    const { topology } = this.labels;
+    metrics.recordsOut.inc({ topology, sink, partition: this.partition }, count);
+    if (ms !== undefined) {
+      metrics.sinkWriteLatency.observe({ topology, sink }, ms / 1000);
+      this.observeLatency(`sink:${sink}`, ms);
+    }
+  }
+
+  countDeadLettered(processor: string, count = 1): void {
+    this.deadLettered += count;
+    metrics.recordsDeadLettered.inc({ topology: this.labels.topology, processor, partition: this.partition }, count);
+  }
+
+  setPaused(paused: boolean, reason = ""): void {
+    this.paused = paused;
+    this.pauseReason = reason;
+    const { topology, topic } = this.labels;
+    metrics.partitionPaused.set({ topology, topic, partition: this.partition }, paused ? 1 : 0);
   }
 
   /** A stage's latency in ms (`process`, `sink:<name>`, or a processor name). */

@@ -10,9 +10,10 @@ import { BatchError, isRetriable, PoisonRecordError, SluiceError, TransientError
 import { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import type { Sink } from "../../sinks/api.ts";
-import type { DeadLetter, DeadLetterWriter } from "../../sinks/dead-letter.ts";
+import type { DeadLetter } from "../../sinks/dead-letter.ts";
 import type { InputOutcome, TopologyExecutor } from "../executor.ts";
 import { PartitionCommitTracker } from "./commit-tracker.ts";
+import type { DeadLetterSink } from "./dead-letter-fanout.ts";
 import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
 import { taskStateMachine } from "./lifecycle.ts";
 import type { TaskTransaction } from "./resources.ts";
@@ -25,6 +26,8 @@ export const OUTPUT_INDEX_HEADER = "sluice-output-index";
 export const WRITER_SCHEMA_HEADER = "sluice-writer-schema-id";
 
 export interface TaskOptions {
+  /** The topology's application id (metric label). */
+  applicationId: string;
   topic: string;
   partition: number;
   keySerde: Serde;
@@ -34,7 +37,7 @@ export interface TaskOptions {
   /** This task's instances of the processors. */
   executor: TopologyExecutor;
   sinks: ReadonlyMap<string, Sink>;
-  deadLetters: DeadLetterWriter;
+  deadLetters: DeadLetterSink;
   logger: Logger;
   /** @default 10000 */
   maxInFlightRecords?: number;
@@ -67,8 +70,10 @@ export interface BatchHooks {
 export class Task {
   readonly id: string;
   readonly tracker = new PartitionCommitTracker();
-  readonly stats = new TaskStats();
+  readonly stats: TaskStats;
   readonly state;
+  /** Records behind the end of the partition, as of the last lag update. */
+  lag = 0;
   /** Why the task is paused, when it is. */
   pauseReason: string | undefined;
   private readonly abort = new AbortController();
@@ -80,6 +85,7 @@ export class Task {
 
   constructor(private readonly options: TaskOptions) {
     this.id = `${options.topic}-${options.partition}`;
+    this.stats = new TaskStats({ topology: options.applicationId, topic: options.topic, partition: options.partition });
     this.state = taskStateMachine(this.id);
     this.state.to("running");
     this.log = options.logger.child({ task: this.id, partition: options.partition });
@@ -130,8 +136,7 @@ export class Task {
         poison.push(this.deadLetter(message, error, "decode"));
       }
     }
-    this.stats.recordsIn += chunk.length;
-    this.stats.observeBatch(chunk.length);
+    this.stats.countIn(chunk.length);
     let outcomes: InputOutcome[];
     try {
       const inputs = decoded.map((record) => ({ source: this.options.sourceNode, record }));
@@ -200,8 +205,7 @@ export class Task {
     try {
       await this.retrying(() => sink.write(records), `writing to ${sinkName}`);
       for (const offset of offsets) this.tracker.ack(offset);
-      this.stats.countOut(sinkName, records.length);
-      this.stats.observeLatency(`sink:${sinkName}`, performance.now() - started);
+      this.stats.countOut(sinkName, records.length, performance.now() - started);
     } catch (error) {
       if (error instanceof DeliveryAbandoned) return;
       if (!(error instanceof BatchError)) return this.fail(error);
@@ -252,14 +256,15 @@ export class Task {
           { topic: this.options.topic, partitions: [{ partition: this.options.partition, offset: String(next) }] },
         ]);
         await tx.producer.commit();
-        return letters.length;
+        return letters;
       } catch (error) {
         await tx.producer.abort().catch(() => {});
         throw error;
       }
     };
     try {
-      this.stats.deadLettered += await this.retrying(attempt, "committing a transaction");
+      const letters = await this.retrying(attempt, "committing a transaction");
+      for (const letter of letters) this.stats.countDeadLettered(letter.processor);
     } catch (error) {
       if (error instanceof DeliveryAbandoned) return;
       this.log.error({ err: error }, "transaction failed: closing the task");
@@ -277,7 +282,7 @@ export class Task {
     try {
       await this.retrying(() => this.options.deadLetters.write(letters), "writing to the dead-letter topic");
       for (const letter of letters) this.tracker.ack(letter.source.offset);
-      this.stats.deadLettered += letters.length;
+      for (const letter of letters) this.stats.countDeadLettered(letter.processor);
       for (const letter of letters) {
         this.log.warn(
           { offset: letter.source.offset, processor: letter.processor, reason: letter.error.message },
@@ -312,11 +317,13 @@ export class Task {
           if (this.pauseReason === undefined)
             this.log.warn({ reason, attempt }, "paused: retrying a transient failure");
           this.pauseReason = reason;
+          this.stats.setPaused(true, reason);
           this.options.onPause?.(true, reason);
         },
         onRecovered: () => {
           this.log.info({ after: what }, "resumed");
           this.pauseReason = undefined;
+          this.stats.setPaused(false);
           this.options.onPause?.(false);
         },
       },

@@ -19,7 +19,8 @@ export interface GroupRunResult {
   cpuSecondsPer1000: number;
 }
 
-function procStat(pid: number): { rssPeakKiB: number; cpuTicks: number } {
+/** Peak RSS (VmHWM, KiB) and user+system CPU ticks (1/100 s) of a live process; zeros once it is gone. */
+export function procStat(pid: number): { rssPeakKiB: number; cpuTicks: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];

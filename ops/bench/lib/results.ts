@@ -3,7 +3,7 @@
  * commit, Node/Java versions, library versions, inference backend, nproc, memory), so ratios can be compared
  * across runs and machines.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem } from "node:os";
 import { join } from "node:path";
@@ -33,7 +33,8 @@ export function environment(extra: Record<string, unknown> = {}) {
     commit: quiet("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"]),
     measuredAt: new Date().toISOString(),
     node: process.version,
-    java: quiet("java", ["-version"]).split("\n")[0],
+    // `java -version` writes to stderr.
+    java: spawnSync("java", ["-version"], { encoding: "utf8" }).stderr.split("\n")[0] ?? "unknown",
     nproc: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     freeMemoryGiB: Math.round(freemem() / 2 ** 30),

@@ -46,6 +46,30 @@ export async function recreateTopics(topics: { topic: string; partitions: number
   }
 }
 
+/** Order records `from`..`to` (exclusive) in the registry wire format under schema `id`, keyed by customer. */
+export function orderPayloads(id: number, from: number, to: number): { key: string; value: Buffer }[] {
+  const type = avsc.Type.forSchema(JSON.parse(readFileSync(ORDER_SCHEMA_FILE, "utf8")));
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(id, 1);
+  const note = "customer asked to expedite delivery; gift wrap; leave at the reception desk if nobody answers ".repeat(
+    2,
+  );
+  const payloads = [];
+  for (let i = from; i < to; i++) {
+    const value = {
+      order_id: `order-${i}`,
+      customer_id: `customer-${i % 5000}`,
+      status: "paid",
+      amount: i % 1000,
+      currency: "EUR",
+      items: 1 + (i % 5),
+      note,
+    };
+    payloads.push({ key: value.customer_id, value: Buffer.concat([header, type.toBuffer(value)]) });
+  }
+  return payloads;
+}
+
 /**
  * Makes `topic` hold exactly `count` order records of ~300 B on `partitions` partitions, registered under
  * `<topic>-value`. Produced once: a topic already holding `count` is reused. Returns the schema id.
@@ -56,30 +80,12 @@ export async function ensureInput(topic: string, count: number, partitions = 6):
   const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-value` });
   if ((await topicEnd(topic)) === count) return id;
   await recreateTopics([{ topic, partitions }]);
-  const type = avsc.Type.forSchema(JSON.parse(schema));
-  const header = Buffer.alloc(5);
-  header.writeInt32BE(id, 1);
-  const note = "customer asked to expedite delivery; gift wrap; leave at the reception desk if nobody answers ".repeat(
-    2,
-  );
   const producer = benchKafka().producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const chunk = 10_000;
   const inFlight: Promise<unknown>[] = [];
   for (let start = 0; start < count; start += chunk) {
-    const messages = [];
-    for (let i = start; i < Math.min(count, start + chunk); i++) {
-      const value = {
-        order_id: `order-${i}`,
-        customer_id: `customer-${i % 5000}`,
-        status: "paid",
-        amount: i % 1000,
-        currency: "EUR",
-        items: 1 + (i % 5),
-        note,
-      };
-      messages.push({ key: value.customer_id, value: Buffer.concat([header, type.toBuffer(value)]) });
-    }
+    const messages = orderPayloads(id, start, Math.min(count, start + chunk));
     inFlight.push(producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages }));
     if (inFlight.length >= 4) await inFlight.shift();
   }
@@ -87,3 +93,47 @@ export async function ensureInput(topic: string, count: number, partitions = 6):
   await producer.disconnect();
   return id;
 }
+
+/** Creates a fresh topic (deleting an old one of that name) with topic-level configs, e.g. LogAppendTime. */
+export async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}) {
+  await deleteTopics([topic]);
+  const admin = benchKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes the topics that exist and their `<topic>-value` registry subjects (benchmark clean-up). */
+export async function deleteTopics(topics: string[]): Promise<void> {
+  const admin = benchKafka().admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const old = topics.filter((t) => existing.has(t));
+    if (old.length > 0) {
+      await admin.deleteTopics({ topics: old });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const registry = endpoints().schemaRegistryUrl;
+  for (const topic of topics) {
+    await fetch(`${registry}/subjects/${encodeURIComponent(`${topic}-value`)}`, { method: "DELETE" }).catch(() => {});
+  }
+}
+
+/** Output topics stamped by the broker: record timestamp = log-append time. */
+export const LOG_APPEND_TIME = { "message.timestamp.type": "LogAppendTime" };

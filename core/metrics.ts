@@ -1,0 +1,122 @@
+/**
+ * Every Prometheus metric sluice exports, defined in this one file (as KafkaJS keeps its instrumentation events
+ * in one place) so names stay consistent and the README's list is this file. Labels never carry secrets: only
+ * topology, task, topic, partition, processor, sink and backend names.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export const registry = new Registry();
+
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const metrics = {
+  recordsIn: new Counter({
+    name: "sluice_records_in_total",
+    help: "Records consumed from input topics, per task.",
+    labelNames: ["topology", "topic", "partition"],
+    registers: [registry],
+  }),
+  recordsProcessed: new Counter({
+    name: "sluice_records_processed_total",
+    help: "Records a processor received, per processor and partition.",
+    labelNames: ["topology", "processor", "partition"],
+    registers: [registry],
+  }),
+  recordsOut: new Counter({
+    name: "sluice_records_out_total",
+    help: "Records acknowledged by a sink (durable), per sink and partition.",
+    labelNames: ["topology", "sink", "partition"],
+    registers: [registry],
+  }),
+  recordsDeadLettered: new Counter({
+    name: "sluice_records_dead_lettered_total",
+    help: "Records written to the dead-letter topic, per failing node (decode, a processor or a sink) and partition.",
+    labelNames: ["topology", "processor", "partition"],
+    registers: [registry],
+  }),
+  processorLatency: new Histogram({
+    name: "sluice_processor_duration_seconds",
+    help: "Time a processor spent on one micro-batch (or one record).",
+    labelNames: ["topology", "processor"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  batchSize: new Histogram({
+    name: "sluice_batch_records",
+    help: "Records per chunk a task takes from a fetched batch.",
+    labelNames: ["topology"],
+    buckets: [1, 8, 32, 64, 128, 256, 512, 1000, 2000],
+    registers: [registry],
+  }),
+  commitLatency: new Histogram({
+    name: "sluice_commit_duration_seconds",
+    help: "Time to commit offsets to Kafka.",
+    labelNames: ["topology"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  commitFailures: new Counter({
+    name: "sluice_commit_failures_total",
+    help: "Offset commits that failed (retried at the next commit).",
+    labelNames: ["topology"],
+    registers: [registry],
+  }),
+  consumerLag: new Gauge({
+    name: "sluice_consumer_lag_records",
+    help: "End offset minus committed offset, per assigned partition.",
+    labelNames: ["topology", "topic", "partition"],
+    registers: [registry],
+  }),
+  partitionPaused: new Gauge({
+    name: "sluice_partition_paused",
+    help: "1 while a task waits on a failing dependency (retrying; nothing skipped), else 0.",
+    labelNames: ["topology", "topic", "partition"],
+    registers: [registry],
+  }),
+  sinkCircuitOpen: new Gauge({
+    name: "sluice_sink_circuit_open",
+    help: "1 while a sink's circuit breaker is open (writes fail fast), else 0.",
+    labelNames: ["topology", "sink"],
+    registers: [registry],
+  }),
+  sinkWriteLatency: new Histogram({
+    name: "sluice_sink_write_duration_seconds",
+    help: "Time from handing a batch to a sink to its acknowledgement (Kafka ack, ClickHouse insert).",
+    labelNames: ["topology", "sink"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  lancedbQueryLatency: new Histogram({
+    name: "sluice_lancedb_query_duration_seconds",
+    help: "LanceDB retrieval time per micro-batch of the enrich stage.",
+    labelNames: ["topology", "processor"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  inferenceLatency: new Histogram({
+    name: "sluice_inference_duration_seconds",
+    help: "TF.js inference time per micro-batch (infer and embed stages).",
+    labelNames: ["topology", "processor"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  inferenceBackend: new Gauge({
+    name: "sluice_inference_backend_info",
+    help: "The TF.js backend in use (value 1 on the active one).",
+    labelNames: ["backend"],
+    registers: [registry],
+  }),
+  clickhouseRows: new Counter({
+    name: "sluice_clickhouse_rows_total",
+    help: "Rows ClickHouse acknowledged, per sink.",
+    labelNames: ["topology", "sink"],
+    registers: [registry],
+  }),
+} as const;
+
+/** Processor-reported distributions (`ctx.metrics.observe`) that map onto a dedicated metric. */
+export const PROCESSOR_OBSERVATIONS: Record<string, keyof typeof metrics | undefined> = {
+  "enrich:batch_ms": "lancedbQueryLatency",
+  "infer:batch_ms": "inferenceLatency",
+  "embed:batch_ms": "inferenceLatency",
+};

@@ -1,0 +1,160 @@
+/**
+ * Passthrough (Avro decode → Avro encode → Kafka) on one broker and one data set: sluice, the naive kafkajs
+ * loop and Kafka Streams, each for throughput on the pre-produced backlog and for latency at 50 % of its own
+ * saturation; the broker's ceiling from Kafka's perf tools. Writes bench/results/passthrough.json.
+ */
+import { join } from "node:path";
+import { endpoints, REPO_ROOT } from "../stack/config.ts";
+import { writeTopology } from "./lib/group-run.ts";
+import { buildBaseline, consumerPerformance, kafkaStreamsLaunch, producerPerformance } from "./lib/java.ts";
+import { type LatencyResult, pacedLatency } from "./lib/latency.ts";
+import { type Launch, type MeasuredRun, runMeasured, sluiceLaunch, start } from "./lib/processes.ts";
+import { writeResult } from "./lib/results.ts";
+import {
+  createTopic,
+  deleteTopics,
+  ensureInput,
+  LOG_APPEND_TIME,
+  ORDER_SCHEMA_FILE,
+  orderPayloads,
+} from "./lib/topics.ts";
+
+export interface PassthroughSettings {
+  records: number;
+  /** Time limit of the naive loop's backlog run (it is far slower; its rate is steady well before). */
+  naiveMaxSeconds: number;
+  latencySeconds: number;
+}
+
+export type SystemName = "sluice" | "kafkajs-naive" | "kafka-streams";
+export interface SystemResult {
+  system: SystemName;
+  throughput: MeasuredRun;
+  latency: LatencyResult;
+}
+
+export function passthroughYaml(app: string, input: string, output: string): string {
+  const services = endpoints();
+  return `applicationId: ${app}
+kafka: { brokers: "${services.kafkaBrokers.join(",")}" }
+schemaRegistry: { url: "${services.schemaRegistryUrl}" }
+sources:
+  - name: in
+    topic: ${input}
+    value: { format: avro, schema: ${ORDER_SCHEMA_FILE} }
+sinks:
+  - name: out
+    type: kafka
+    from: in
+    kafka: { topic: ${output}, value: { format: avro, schema: ${ORDER_SCHEMA_FILE} } }
+`;
+}
+
+/** How to start `system` on input → output; the topics it needs besides those two. */
+function launchFor(
+  system: SystemName,
+  app: string,
+  input: string,
+  output: string,
+): { launch: Launch; extra: string[] } {
+  if (system === "sluice")
+    return {
+      launch: sluiceLaunch(app, writeTopology(app, passthroughYaml(app, input, output))),
+      extra: [`${app}.dlq`],
+    };
+  if (system === "kafka-streams")
+    return { launch: kafkaStreamsLaunch(app, input, output, ORDER_SCHEMA_FILE), extra: [] };
+  const args = [
+    "--import",
+    "tsx",
+    join(REPO_ROOT, "ops/bench/naive-kafkajs.ts"),
+    input,
+    output,
+    ORDER_SCHEMA_FILE,
+    app,
+  ];
+  return { launch: { name: app, command: "node", args }, extra: [] };
+}
+
+async function measureSystem(system: SystemName, input: string, schemaId: number, s: PassthroughSettings) {
+  const stamp = Date.now().toString(36);
+  // Throughput: the whole pre-produced backlog (the naive loop: until its time limit).
+  const app = `bench-pt-${system}-${stamp}`;
+  const output = `${app}-out`;
+  const { launch, extra } = launchFor(system, app, input, output);
+  await createTopic(output, 6, LOG_APPEND_TIME);
+  for (const topic of extra) await createTopic(topic, 1);
+  let throughput: MeasuredRun;
+  try {
+    const maxSeconds = system === "kafkajs-naive" ? s.naiveMaxSeconds : undefined;
+    throughput = await runMeasured([launch], output, s.records, { ...(maxSeconds ? { maxSeconds } : {}) });
+  } finally {
+    await deleteTopics([output, ...extra]);
+  }
+  console.error(`passthrough ${system}: ${throughput.recordsPerSecond} records/s`);
+
+  // Latency: a fresh input paced at half that rate.
+  const latApp = `bench-ptl-${system}-${stamp}`;
+  const latIn = `${latApp}-in`;
+  const latOut = `${latApp}-out`;
+  const lat = launchFor(system, latApp, latIn, latOut);
+  await createTopic(latIn, 6);
+  await createTopic(latOut, 6, LOG_APPEND_TIME);
+  for (const topic of lat.extra) await createTopic(topic, 1);
+  let latency: LatencyResult;
+  try {
+    const running = start([lat.launch]);
+    latency = await pacedLatency(
+      latIn,
+      latOut,
+      orderPayloads(schemaId, 0, 5000),
+      throughput.recordsPerSecond / 2,
+      s.latencySeconds,
+      {
+        stop: running.stop,
+      },
+    );
+  } finally {
+    await deleteTopics([latIn, latOut, ...lat.extra]);
+  }
+  console.error(`passthrough ${system}: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
+  return { system, throughput, latency };
+}
+
+export async function benchPassthrough(s: PassthroughSettings) {
+  const input = `bench-pt-in-${s.records}`;
+  const schemaId = await ensureInput(input, s.records);
+  const buildSeconds = await buildBaseline();
+  const recordSize = orderPayloads(schemaId, 0, 1)[0]?.value.length ?? 300;
+
+  const systems: SystemResult[] = [];
+  for (const system of ["sluice", "kafka-streams", "kafkajs-naive"] as const) {
+    systems.push(await measureSystem(system, input, schemaId, s));
+  }
+  // The broker's ceiling: consuming the same backlog, and producing as many records of the same size (acks=all).
+  const perfTopic = `bench-pt-producer-perf-${Date.now().toString(36)}`;
+  await createTopic(perfTopic, 6);
+  const producer = await producerPerformance(perfTopic, s.records, recordSize).finally(() => deleteTopics([perfTopic]));
+  const consumer = await consumerPerformance(input, s.records);
+  const ceiling = Math.min(producer.recordsPerSecond, consumer.recordsPerSecond);
+  console.error(`broker: produce ${producer.recordsPerSecond}/s, consume ${consumer.recordsPerSecond}/s`);
+
+  const rate = (name: SystemName) => systems.find((x) => x.system === name)?.throughput.recordsPerSecond ?? 0;
+  const ratios = {
+    "sluice/kafkajs-naive": Number((rate("sluice") / rate("kafkajs-naive")).toFixed(2)),
+    "sluice/kafka-streams": Number((rate("sluice") / rate("kafka-streams")).toFixed(2)),
+    "sluice/broker-ceiling": Number((rate("sluice") / ceiling).toFixed(3)),
+  };
+  const result = {
+    input: { topic: input, records: s.records, partitions: 6, recordBytes: recordSize },
+    method:
+      "throughput: output-topic growth from first output to the end of the backlog, one process each; " +
+      "latency: paced input at 50% of the system's own throughput, output LogAppendTime − input CreateTime",
+    kafkaStreamsBuildSeconds: buildSeconds,
+    systems,
+    broker: { producerPerformance: producer, consumerPerformance: consumer, ceilingRecordsPerSecond: ceiling },
+    ratios,
+  };
+  writeResult("passthrough", result);
+  return result;
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench [-- --quick] [-- --only passthrough,topology,scale,memory]`: every benchmark of issue 7 on the
+ * running local stack, one after another (never in parallel: 2 shared cores), then a table, ratios and a plot.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../stack/config.ts";
+import { markdownTable, plot, type Row } from "./lib/report.ts";
+import { benchMemory } from "./memory.ts";
+import { benchPassthrough } from "./passthrough.ts";
+import { benchScale } from "./scale.ts";
+import { benchTopology } from "./topology.ts";
+
+const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const quick = values.quick ?? false;
+const sections = new Set((values.only ?? "passthrough,topology,scale,memory").split(","));
+const settings = quick
+  ? {
+      passthrough: { records: 100_000, naiveMaxSeconds: 12, latencySeconds: 8 },
+      topology: { events: 3000, maxSeconds: 12, latencySeconds: 8, stageRecords: 3000 },
+      scale: 100_000,
+      memory: { backlog: 500_000, maxSeconds: 25, plateauSeconds: 8 },
+    }
+  : {
+      passthrough: { records: 1_000_000, naiveMaxSeconds: 45, latencySeconds: 30 },
+      topology: { events: 20_000, maxSeconds: 60, latencySeconds: 30, stageRecords: 20_000 },
+      scale: 1_000_000,
+      memory: { backlog: 5_000_000, maxSeconds: 120, plateauSeconds: 20 },
+    };
+
+const t0 = performance.now();
+const rows: Row[] = [];
+const ratios: Record<string, number> = {};
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+
+if (sections.has("passthrough")) {
+  const r = await benchPassthrough(settings.passthrough);
+  for (const s of r.systems) {
+    const t = s.throughput;
+    rows.push({
+      section: "passthrough",
+      run: s.system,
+      recordsPerSecond: t.recordsPerSecond,
+      p50Ms: s.latency.p50Ms,
+      p99Ms: s.latency.p99Ms,
+      other: `${t.cpuSecondsPer1000} CPU-s/1000, RSS ${t.peakRssMiB.join("/")} MiB${t.complete ? "" : `, ${t.records} records in ${t.seconds} s`}`,
+    });
+  }
+  const { producerPerformance: p, consumerPerformance: c } = r.broker;
+  rows.push({ section: "passthrough", run: "broker: ProducerPerformance", recordsPerSecond: p.recordsPerSecond });
+  rows.push({ section: "passthrough", run: "broker: ConsumerPerformance", recordsPerSecond: c.recordsPerSecond });
+  Object.assign(ratios, r.ratios);
+  console.error(`passthrough done at ${elapsed()}`);
+}
+if (sections.has("topology")) {
+  const r = await benchTopology(settings.topology);
+  const l = r.latencyAtHalfSaturation;
+  rows.push({
+    section: "support-triage",
+    run: "topology (1 process)",
+    recordsPerSecond: r.saturation.recordsPerSecond,
+    p50Ms: l.p50Ms,
+    p99Ms: l.p99Ms,
+    other: `${r.saturation.cpuSecondsPer1000} CPU-s/1000, latency at ${l.ratePerSecond}/s`,
+  });
+  for (const [stage, rate] of Object.entries(r.stages.recordsPerSecond)) {
+    rows.push({ section: "support-triage", run: `stage ceiling: ${stage}`, recordsPerSecond: rate });
+  }
+  Object.assign(ratios, r.ratios);
+  console.error(`topology done at ${elapsed()}`);
+}
+if (sections.has("scale")) {
+  const r = await benchScale(settings.scale);
+  for (const run of r.runs) {
+    rows.push({
+      section: "scale",
+      run: `${run.instances} instance(s)`,
+      recordsPerSecond: run.recordsPerSecond,
+      other: `${run.cpuSecondsPer1000} CPU-s/1000, RSS ${run.peakRssMiB.join("/")} MiB`,
+    });
+  }
+  console.error(`scale done at ${elapsed()}`);
+}
+if (sections.has("memory")) {
+  const r = await benchMemory(settings.memory);
+  rows.push({
+    section: "memory",
+    run: `${r.input.backlog} backlog`,
+    other: `peak RSS ${r.peakRssMiB} MiB after ${r.seconds} s, ${r.outputsAtStop} records out (${r.stopReason})`,
+  });
+  console.error(`memory done at ${elapsed()}`);
+}
+
+const table = markdownTable(rows, ratios);
+writeFileSync(
+  join(REPO_ROOT, "bench/results/summary.md"),
+  `${quick ? "quick run" : "full run"}, ${elapsed()}\n\n${table}\n`,
+);
+const svg = await plot(rows, "bench.svg");
+console.log(`\n${table}\n\n${quick ? "quick" : "full"} run took ${elapsed()}; plot: ${svg}`);
+process.exit(0);

@@ -1,0 +1,125 @@
+/**
+ * Writes one `pipeline_metrics` row per task per interval (records in/out, dead letters, batch sizes, per-stage
+ * latency quantiles, lag, backend, paused and why) to ClickHouse. Rows that cannot be written (ClickHouse down)
+ * are kept, up to a bound, and written when it is back: an outage shows as paused intervals afterwards.
+ */
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { StreamRecord } from "../../processors/api.ts";
+import { currentBackend } from "../../processors/tfjs-backend.ts";
+import type { Sink } from "../../sinks/api.ts";
+import type { Task } from "./task.ts";
+
+export interface MetricsReporterOptions {
+  applicationId: string;
+  runId: string;
+  sink: Sink;
+  tasks: () => Iterable<Task>;
+  logger: Logger;
+  /** @default 10000 (SLUICE_METRICS_INTERVAL_MS) */
+  intervalMs?: number;
+  /** Rows kept while ClickHouse is unreachable. @default 20000 */
+  maxPending?: number;
+}
+
+interface Previous {
+  recordsIn: number;
+  recordsOut: number;
+  deadLettered: number;
+  backpressureWaits: number;
+}
+
+export class PipelineMetricsReporter {
+  private timer: NodeJS.Timeout | undefined;
+  private pending: StreamRecord[] = [];
+  private previous = new Map<string, Previous>();
+  private intervalStart = Date.now();
+  private writing: Promise<void> | undefined;
+  private readonly host = hostname();
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: MetricsReporterOptions) {
+    this.intervalMs = options.intervalMs ?? Number(process.env.SLUICE_METRICS_INTERVAL_MS ?? 10_000);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Closes the current interval into rows and tries to write everything pending. */
+  async tick(): Promise<void> {
+    const now = Date.now();
+    for (const task of this.options.tasks()) this.pending.push(this.row(task, now));
+    this.intervalStart = now;
+    const max = this.options.maxPending ?? 20_000;
+    if (this.pending.length > max) this.pending.splice(0, this.pending.length - max);
+    if (this.writing) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.options.sink
+      .write(batch)
+      .catch((error: unknown) => {
+        this.pending = [...batch, ...this.pending];
+        this.options.logger.warn({ err: error, rows: this.pending.length }, "pipeline metrics not written yet; kept");
+      })
+      .finally(() => {
+        this.writing = undefined;
+      });
+    await this.writing;
+  }
+
+  private row(task: Task, now: number): StreamRecord {
+    const s = task.stats;
+    const before = this.previous.get(task.id) ?? { recordsIn: 0, recordsOut: 0, deadLettered: 0, backpressureWaits: 0 };
+    const current = {
+      recordsIn: s.recordsIn,
+      recordsOut: s.totalOut,
+      deadLettered: s.deadLettered,
+      backpressureWaits: s.backpressureWaits,
+    };
+    this.previous.set(task.id, current);
+    const stages = [...s.latencies.entries()]
+      .filter(([, r]) => r.size > 0)
+      .map(([name, r]) => ({
+        name,
+        p50_ms: r.quantile(0.5) ?? 0,
+        p95_ms: r.quantile(0.95) ?? 0,
+        p99_ms: r.quantile(0.99) ?? 0,
+      }));
+    const batches = s.batchSizes.size;
+    const sizes = [s.batchSizes.mean() ?? 0, s.batchSizes.quantile(1) ?? 0];
+    const value = {
+      application_id: this.options.applicationId,
+      run_id: this.options.runId,
+      host: this.host,
+      task_id: task.id,
+      source_topic: task.topic,
+      source_partition: task.partition,
+      interval_start: this.intervalStart,
+      interval_ms: now - this.intervalStart,
+      records_in: current.recordsIn - before.recordsIn,
+      records_out: current.recordsOut - before.recordsOut,
+      dead_lettered: current.deadLettered - before.deadLettered,
+      batches,
+      batch_size_avg: sizes[0],
+      batch_size_max: sizes[1],
+      stages,
+      consumer_lag: task.lag,
+      inference_backend: currentBackend()?.name ?? "",
+      paused: s.paused ? 1 : 0,
+      pause_reason: s.pauseReason,
+      backpressure_waits: current.backpressureWaits - before.backpressureWaits,
+    };
+    for (const r of s.latencies.values()) r.reset();
+    s.batchSizes.reset();
+    return new StreamRecord(null, value, {}, now, { topic: task.topic, partition: task.partition, offset: -1 });
+  }
+
+  /** Final interval, written if ClickHouse answers within `timeoutMs`. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    clearInterval(this.timer);
+    await this.writing;
+    await Promise.race([this.tick(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  }
+}
