@@ -1,5 +1,5 @@
 /**
- * The one logger factory: pino, JSON when stdout is not a TTY, readable (pino-pretty) on a TTY, with secrets
+ * The one logger factory: pino on stderr, JSON when it is not a TTY, readable (pino-pretty) on a TTY, with secrets
  * redacted by key wherever they appear in a logged object.
  */
 import { type Logger, pino } from "pino";
@@ -19,8 +19,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const pretty = options.pretty ?? process.stdout.isTTY === true;
-  return pino({
+  // Logs go to stderr: stdout carries a command's data (`--json` output) and stays parseable.
+  const pretty = options.pretty ?? process.stderr.isTTY === true;
+  const options_ = {
     level: options.level ?? process.env.SLUICE_LOG_LEVEL ?? "info",
     base: options.base ?? null,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
@@ -28,11 +29,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ? {
           transport: {
             target: "pino-pretty",
-            options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+            options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", destination: 2 },
           },
         }
       : {}),
-  });
+  };
+  return pretty ? pino(options_) : pino(options_, pino.destination(2));
 }
 
 /** A logger that writes nothing: for tests and library use. */

@@ -33,7 +33,8 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
   if (runId === "live") throw new ConfigError('--run-id "live" is the live run; a replay needs its own');
   const groupId = `${spec.applicationId}.replay.${runId}`;
   const topics = spec.sources.flatMap((s) => (Array.isArray(s.topic) ? s.topic : [s.topic]));
-  const resources = new TopologyResources(topology, { runId });
+  const logger = createLogger({ base: { topology: spec.applicationId, runId } });
+  const resources = new TopologyResources(topology, { runId, logger });
   const admin = resources.kafka.admin();
   await admin.connect();
   try {
@@ -57,7 +58,6 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
       });
     }
     if (!options.json) process.stderr.write(`${formatPlan(plan)}\nrun id ${runId}, group ${groupId}\n`);
-    const logger = createLogger({ base: { topology: spec.applicationId, runId } });
     const endOffsets = new Map(
       plan.partitions.filter((p) => p.records > 0).map((p) => [`${p.topic}:${p.partition}`, p.end]),
     );

@@ -32,7 +32,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   const topology = compileTopology(loadTopologyFile(file));
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
-  const resources = new TopologyResources(topology, { runId: options.runId });
+  const resources = new TopologyResources(topology, { runId: options.runId, logger });
   let fatal: unknown;
   let app: Application | undefined;
   const health = {

@@ -307,7 +307,9 @@ export class Application {
       this.options.logger.debug({ reason, offsets }, "committed");
     } catch (error) {
       metrics.commitFailures.inc({ topology });
-      this.options.logger.warn({ reason, err: error }, "commit failed; will retry");
+      // Usually a rebalance in progress: the next commit (or the new owner) carries on from the watermark.
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.warn({ reason, error: message }, "commit failed; will retry");
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
 import type { StreamRecord } from "../../processors/api.ts";
 import type { FormatSpec } from "../../schemas/format.config.ts";
@@ -19,6 +20,7 @@ import { KafkaSink } from "../../sinks/kafka.ts";
 import { type Sender, TransactionalProducer } from "../../sinks/kafka-producer.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
+import { kafkaLogCreator } from "./kafka-logging.ts";
 
 /** What one task sends through in exactly-once mode. */
 export interface TaskTransaction {
@@ -35,6 +37,8 @@ export interface SourceSerdes {
 
 export interface ResourceOptions {
   runId: string;
+  /** KafkaJS logs go here. @default KafkaJS's own logger, errors only */
+  logger?: Logger;
   /** Extra sinks by type, e.g. the ClickHouse sink once built. */
   sinkFactories?: Partial<Record<string, (spec: CompiledTopology["spec"]["sinks"][number]) => Sink>>;
 }
@@ -52,13 +56,14 @@ function serdeConfig(format: FormatSpec): SerdeConfig {
  * The KafkaJS client config of a topology. TLS verifies the broker unless the topology says otherwise;
  * secrets arrive already resolved from `${VAR}` / `${file:…}` by the loader.
  */
-export function kafkaConfig(topology: CompiledTopology): KafkaConfig {
+export function kafkaConfig(topology: CompiledTopology, logger?: Logger): KafkaConfig {
   const k = topology.spec.kafka;
   const ssl = typeof k.ssl === "object" ? { ...k.ssl, rejectUnauthorized: k.ssl.rejectUnauthorized ?? true } : k.ssl;
   return {
     clientId: k.clientId ?? topology.spec.applicationId,
     brokers: k.brokers,
-    logLevel: logLevel.ERROR,
+    logLevel: logger ? logLevel.WARN : logLevel.ERROR,
+    ...(logger ? { logCreator: kafkaLogCreator(logger) } : {}),
     ...(ssl !== undefined ? { ssl } : {}),
     ...(k.sasl !== undefined ? { sasl: k.sasl as KafkaConfig["sasl"] } : {}),
     ...(k.connectionTimeout !== undefined ? { connectionTimeout: k.connectionTimeout } : {}),
@@ -86,7 +91,7 @@ export class TopologyResources {
   ) {
     this.runId = options.runId;
     const { spec } = topology;
-    this.kafka = new Kafka(kafkaConfig(topology));
+    this.kafka = new Kafka(kafkaConfig(topology, options.logger));
     const registryUrl = spec.schemaRegistry?.url;
     this.registry = registryUrl
       ? new SchemaRegistry({

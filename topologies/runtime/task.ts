@@ -112,6 +112,9 @@ export class Task {
       const chunk = fresh.slice(i, i + size);
       this.lastTaken = Number(chunk[chunk.length - 1]?.offset);
       await this.handleChunk(chunk);
+      // kafkajs heartbeats only from the consumer loop: a long batch (slow AI stages) must heartbeat itself or
+      // the coordinator evicts the member. kafkajs sends at most one per heartbeatInterval.
+      await hooks.heartbeat().catch(() => {});
     }
   }
 

@@ -1,0 +1,132 @@
+/**
+ * `npm run demo`: sluice's main job on the local stack, as a new user would run it step by step with the CLI —
+ * stack up, ClickHouse tables, schemas, knowledge base, 20 000 synthetic events, the reference topology as 2
+ * consumer-group instances until the topic is drained, then a decisions summary queried from ClickHouse.
+ * Usage: node --import tsx ops/demo.ts [events=20000]
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client";
+import { Kafka, logLevel } from "kafkajs";
+import { endpoints, REPO_ROOT } from "./stack/config.ts";
+
+const EVENTS = Number(process.argv[2] ?? 20_000);
+const TOPOLOGY = "topologies/examples/support-triage.yaml";
+const sluiceBin = join(REPO_ROOT, "cli/bin.mjs");
+
+function step(title: string, ...args: string[]): void {
+  process.stdout.write(`\n▶ ${title}\n  $ sluice ${args.join(" ")}\n`);
+  const result = spawnSync("node", [sluiceBin, ...args], { cwd: REPO_ROOT, stdio: "inherit" });
+  if (result.status !== 0) {
+    process.stderr.write(`demo: "sluice ${args.join(" ")}" failed with exit code ${result.status}\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+async function ensureTopics(): Promise<void> {
+  const admin = new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const existing = await admin.listTopics();
+  const wanted = [
+    { topic: "enterprise-events", numPartitions: 6 },
+    { topic: "agent-decisions", numPartitions: 6 },
+    { topic: "support-triage.dlq", numPartitions: 1 },
+  ].filter((t) => !existing.includes(t.topic));
+  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  await admin.disconnect();
+  process.stdout.write(`\n▶ topics: enterprise-events (6 partitions), agent-decisions (6), support-triage.dlq\n`);
+}
+
+function lag(): number | undefined {
+  const out = spawnSync("node", [sluiceBin, "status", TOPOLOGY, "--json"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (out.status !== 0) return undefined;
+  const status = JSON.parse(out.stdout) as { totalLag: number; partitions: { committed: number | null }[] };
+  return status.partitions.some((p) => p.committed === null) ? undefined : status.totalLag;
+}
+
+async function runUntilDrained(): Promise<void> {
+  process.stdout.write(
+    `\n▶ run the reference topology as 2 consumer-group instances until the topic is drained\n  $ sluice run ${TOPOLOGY} --instances 2\n`,
+  );
+  const run: ChildProcess = spawn("node", [sluiceBin, "run", TOPOLOGY, "--instances", "2"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SLUICE_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise<number | null>((resolve) => run.on("exit", resolve));
+  const started = Date.now();
+  let zeroSince: number | undefined;
+  while (Date.now() - started < 15 * 60_000) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const current = lag();
+    if (current !== undefined) process.stdout.write(`  lag ${current}\n`);
+    if (current === 0) {
+      zeroSince ??= Date.now();
+      if (Date.now() - zeroSince >= 2000) break;
+    } else zeroSince = undefined;
+    if (run.exitCode !== null) throw new Error(`sluice run exited early with code ${run.exitCode}`);
+  }
+  run.kill("SIGTERM");
+  const code = await exited;
+  process.stdout.write(
+    `  drained in ${((Date.now() - started) / 1000).toFixed(0)}s; instances stopped (exit ${code})\n`,
+  );
+}
+
+async function summary(since: number): Promise<void> {
+  const client = createClient({ url: endpoints().clickhouseUrl });
+  const query = async (sql: string) =>
+    (await client.query({ query: sql, format: "JSONEachRow" })).json<Record<string, unknown>>();
+  const window = `decided_at >= toDateTime(${Math.floor(since / 1000)}) AND run_id = 'live'`;
+  const byDecision = await query(
+    `SELECT decision, count() AS decisions, round(avg(confidence), 3) AS avg_confidence, uniqExact(tenant_id) AS tenants
+     FROM agent_decisions FINAL WHERE ${window} GROUP BY decision ORDER BY decisions DESC`,
+  );
+  const byTenant = await query(
+    `SELECT tenant_id, count() AS decisions, round(countIf(decision = 'escalate_to_human') / count(), 3) AS escalation_rate
+     FROM agent_decisions FINAL WHERE ${window} GROUP BY tenant_id ORDER BY decisions DESC LIMIT 5`,
+  );
+  const [lineage] = await query(
+    `SELECT count() AS rows, uniqExact(source_topic, source_partition, source_offset, output_index, run_id) AS lineage_keys,
+            any(model_id) AS model, any(model_backend) AS backend, any(kb_table) AS kb, max(kb_version) AS kb_version
+     FROM agent_decisions FINAL WHERE ${window}`,
+  );
+  await client.close();
+  process.stdout.write("\n▶ decisions in ClickHouse (agent_decisions FINAL, this demo's events)\n");
+  console.table(byDecision);
+  process.stdout.write("top tenants\n");
+  console.table(byTenant);
+  process.stdout.write(
+    `${lineage?.rows} decisions, ${lineage?.lineage_keys} distinct lineage keys; model ${lineage?.model} on ${lineage?.backend}; knowledge base ${lineage?.kb} v${lineage?.kb_version}\n` +
+      "more: sluice sql ops/clickhouse/queries/escalation_rate_trend.sql   ·   sluice status topologies/examples/support-triage.yaml\n",
+  );
+}
+
+const since = Date.now() - 1000;
+step("start the local stack (Kafka KRaft, Apicurio Registry, ClickHouse)", "stack", "up");
+step("create sluice's ClickHouse tables", "migrate");
+step("register the Avro schemas", "schemas", "register");
+await ensureTopics();
+step(
+  "build the knowledge base (LanceDB, embedded with the TF.js encoder)",
+  "kb",
+  "build",
+  "--from",
+  "models/kb/docs.jsonl",
+  "--table",
+  "support_kb",
+);
+step(
+  `produce ${EVENTS} synthetic enterprise events`,
+  "produce",
+  "--topic",
+  "enterprise-events",
+  "--generate",
+  String(EVENTS),
+  "--key",
+  "tenant_id",
+  "--seed",
+  String(Date.now() % 100_000),
+);
+await runUntilDrained();
+await summary(since);
