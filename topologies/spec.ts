@@ -96,6 +96,11 @@ export const processingSpec = z.strictObject({
     .default(64 * 1024 * 1024),
   /** @default 5000 */
   commitIntervalMs: z.number().int().positive().default(5000),
+  /**
+   * Consumer-group session timeout: a member silent this long (crashed, paused, partitioned) loses its
+   * partitions to the others. @default 30000
+   */
+  sessionTimeoutMs: z.number().int().min(6000).default(30_000),
   batch: z
     .strictObject({
       /** Records per micro-batch handed to `processBatch`. @default 64 */

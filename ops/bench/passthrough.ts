@@ -110,9 +110,7 @@ async function measureSystem(system: SystemName, input: string, schemaId: number
       orderPayloads(schemaId, 0, 5000),
       throughput.recordsPerSecond / 2,
       s.latencySeconds,
-      {
-        stop: running.stop,
-      },
+      { stop: running.stop, pids: running.children.map((c) => c.pid) },
     );
   } finally {
     await deleteTopics([latIn, latOut, ...lat.extra]);
@@ -134,7 +132,10 @@ export async function benchPassthrough(s: PassthroughSettings) {
   // The broker's ceiling: consuming the same backlog, and producing as many records of the same size (acks=all).
   const perfTopic = `bench-pt-producer-perf-${Date.now().toString(36)}`;
   await createTopic(perfTopic, 6);
-  const producer = await producerPerformance(perfTopic, s.records, recordSize).finally(() => deleteTopics([perfTopic]));
+  // At least 200k records: fewer mostly measure the JVM warming up.
+  const producer = await producerPerformance(perfTopic, Math.max(s.records, 200_000), recordSize).finally(() =>
+    deleteTopics([perfTopic]),
+  );
   const consumer = await consumerPerformance(input, s.records);
   const ceiling = Math.min(producer.recordsPerSecond, consumer.recordsPerSecond);
   console.error(`broker: produce ${producer.recordsPerSecond}/s, consume ${consumer.recordsPerSecond}/s`);

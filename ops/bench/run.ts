@@ -17,15 +17,15 @@ const quick = values.quick ?? false;
 const sections = new Set((values.only ?? "passthrough,topology,scale,memory").split(","));
 const settings = quick
   ? {
-      passthrough: { records: 100_000, naiveMaxSeconds: 12, latencySeconds: 8 },
-      topology: { events: 3000, maxSeconds: 12, latencySeconds: 8, stageRecords: 3000 },
-      scale: 100_000,
-      memory: { backlog: 500_000, maxSeconds: 25, plateauSeconds: 8 },
+      passthrough: { records: 100_000, naiveMaxSeconds: 8, latencySeconds: 6 },
+      topology: { events: 3000, maxSeconds: 12, latencySeconds: 6, stageRecords: 3000 },
+      scale: { records: 50_000, maxSeconds: 20 },
+      memory: { backlog: 500_000, maxSeconds: 20, plateauSeconds: 6 },
     }
   : {
       passthrough: { records: 1_000_000, naiveMaxSeconds: 45, latencySeconds: 30 },
-      topology: { events: 20_000, maxSeconds: 60, latencySeconds: 30, stageRecords: 20_000 },
-      scale: 1_000_000,
+      topology: { events: 20_000, maxSeconds: 60, latencySeconds: 30, stageRecords: 8192 },
+      scale: { records: 1_000_000, maxSeconds: 60 },
       memory: { backlog: 5_000_000, maxSeconds: 120, plateauSeconds: 20 },
     };
 
@@ -44,7 +44,7 @@ if (sections.has("passthrough")) {
       recordsPerSecond: t.recordsPerSecond,
       p50Ms: s.latency.p50Ms,
       p99Ms: s.latency.p99Ms,
-      other: `${t.cpuSecondsPer1000} CPU-s/1000, RSS ${t.peakRssMiB.join("/")} MiB${t.complete ? "" : `, ${t.records} records in ${t.seconds} s`}`,
+      other: `${t.cpuSecondsPer1000} CPU-s/1000 (paced: ${s.latency.cpuSecondsPer1000 ?? "?"}), RSS ${t.peakRssMiB.join("/")} MiB${t.complete ? "" : `, ${t.records} records in ${t.seconds} s`}`,
     });
   }
   const { producerPerformance: p, consumerPerformance: c } = r.broker;
@@ -67,11 +67,18 @@ if (sections.has("topology")) {
   for (const [stage, rate] of Object.entries(r.stages.recordsPerSecond)) {
     rows.push({ section: "support-triage", run: `stage ceiling: ${stage}`, recordsPerSecond: rate });
   }
+  const { name, recordsPerSecond, before, after } = r.slowestStage;
+  rows.push({
+    section: "support-triage",
+    run: `slowest stage: ${name}`,
+    recordsPerSecond,
+    other: `mean of ${before} before and ${after} after the topology run`,
+  });
   Object.assign(ratios, r.ratios);
   console.error(`topology done at ${elapsed()}`);
 }
 if (sections.has("scale")) {
-  const r = await benchScale(settings.scale);
+  const r = await benchScale(settings.scale.records, settings.scale.maxSeconds);
   for (const run of r.runs) {
     rows.push({
       section: "scale",

@@ -9,7 +9,7 @@ import { writeResult } from "./lib/results.ts";
 import { createTopic, deleteTopics, ensureInput, LOG_APPEND_TIME } from "./lib/topics.ts";
 import { passthroughYaml } from "./passthrough.ts";
 
-export async function benchScale(records: number, instanceCounts: readonly number[] = [1, 2, 3]) {
+export async function benchScale(records: number, maxSeconds: number, instanceCounts: readonly number[] = [1, 2, 3]) {
   const input = `bench-pt-in-${records}`;
   await ensureInput(input, records);
   const runs = [];
@@ -21,7 +21,7 @@ export async function benchScale(records: number, instanceCounts: readonly numbe
     try {
       const file = writeTopology(app, passthroughYaml(app, input, output));
       const launches = Array.from({ length: instances }, () => sluiceLaunch(app, file));
-      const run = await runMeasured(launches, output, records);
+      const run = await runMeasured(launches, output, records, { maxSeconds });
       console.error(`scale ${instances}: ${run.recordsPerSecond} records/s, ${run.cpuSecondsPer1000} CPU-s/1000`);
       runs.push({ instances, ...run });
     } finally {

@@ -54,7 +54,14 @@ async function clickhouseCeiling(values: readonly unknown[], rows: number): Prom
   }
 }
 
-export async function stageCeilings(db: string, schemaId: number, n: number): Promise<StageCeilings> {
+/** Ceilings of every stage, or of the stages named in `only` (a re-measurement next to the topology run). */
+export async function stageCeilings(
+  db: string,
+  schemaId: number,
+  n: number,
+  only?: readonly string[],
+): Promise<StageCeilings> {
+  const wanted = (stage: string) => !only || only.includes(stage);
   const loaded = loadTopologyFile(TRIAGE_FILE, {
     env: { ...process.env, SLUICE_KB_DB: db, SLUICE_KB_TABLE: KB_TABLE },
   });
@@ -65,7 +72,6 @@ export async function stageCeilings(db: string, schemaId: number, n: number): Pr
     return found as unknown as Record<string, unknown>;
   };
   const rates: Record<string, number> = {};
-
   // decode: the runtime's AvroSerde, wire format → EnterpriseEvent, best of 3.
   const payloads = eventPayloads(schemaId, n); // the very events of the topology run's backlog
   const serde = new AvroSerde({ registryUrl: endpoints().schemaRegistryUrl, schema: JSON.parse(await readText()) });
@@ -82,32 +88,39 @@ export async function stageCeilings(db: string, schemaId: number, n: number): Pr
   const embedCtx = benchContext("embed");
   await embed.init?.(embedCtx);
   const embedded = await stageRate(embed, embedCtx, asRecords(values), batch, 2);
-  rates.embed = embedded.recordsPerSecond;
+  if (wanted("embed")) rates.embed = embedded.recordsPerSecond;
 
   // enrich: one pass with a fresh processor, so its answer cache helps only as much as it does in the topology.
   const enrich = enrichProcessor.create(spec("enrich").enrich as never, env);
   const enrichCtx = benchContext("enrich");
   await enrich.init?.(enrichCtx);
   const enriched = await stageRate(enrich, enrichCtx, embedded.output, batch, 1);
-  rates.enrich = enriched.recordsPerSecond;
+  if (wanted("enrich")) rates.enrich = enriched.recordsPerSecond;
+  if (!["infer", "decide", "clickhouse-insert"].some(wanted)) return result(rates, n, batch, only);
 
   const infer = inferProcessor.create(spec("infer").infer as never, env);
   const inferCtx = benchContext("classify");
   await infer.init?.(inferCtx);
   const inferred = await stageRate(infer, inferCtx, enriched.output, batch, 2);
-  rates.infer = inferred.recordsPerSecond;
+  if (wanted("infer")) rates.infer = inferred.recordsPerSecond;
 
   const decide = decideProcessor.create(spec("decide").decide as never, env);
   const decideCtx = benchContext("decide");
   await decide.init?.(decideCtx);
   const decided = await stageRate(decide, decideCtx, inferred.output, 0, 2);
-  rates.decide = decided.recordsPerSecond;
+  if (wanted("decide")) rates.decide = decided.recordsPerSecond;
+  if (wanted("clickhouse-insert")) {
+    rates["clickhouse-insert"] = await clickhouseCeiling(
+      decided.output.map((r) => r.value),
+      Math.max(50_000, n),
+    );
+  }
+  return result(rates, n, batch, only);
+}
 
-  rates["clickhouse-insert"] = await clickhouseCeiling(
-    decided.output.map((r) => r.value),
-    Math.max(50_000, n),
-  );
-  const result: StageCeilings = {
+function result(rates: Record<string, number>, n: number, batch: number, only?: readonly string[]): StageCeilings {
+  if (only) for (const stage of Object.keys(rates)) if (!only.includes(stage)) delete rates[stage];
+  const ceilings: StageCeilings = {
     backend: currentBackend()?.name ?? "none",
     records: n,
     recordsPerSecond: rates,
@@ -116,8 +129,8 @@ export async function stageCeilings(db: string, schemaId: number, n: number): Pr
       "clickhouse-insert": "plain @clickhouse/client JSONEachRow, INSERTs of 10 000 rows, awaited one after another",
     },
   };
-  writeResult("stage-ceilings", { ...result }, { inferenceBackend: result.backend });
-  return result;
+  if (!only) writeResult("stage-ceilings", { ...ceilings }, { inferenceBackend: ceilings.backend });
+  return ceilings;
 }
 
 async function readText(): Promise<string> {

@@ -85,8 +85,8 @@ export class Application {
     const consumer = resources.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: spec.processing.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(spec.processing.sessionTimeoutMs / 3)),
       maxBytesPerPartition: 1024 * 1024,
     });
     this.consumer = consumer;
@@ -326,15 +326,21 @@ export class Application {
     const consumer = this.consumer;
     const assigned = [...this.tasks.values()].map((t) => ({ topic: t.topic, partitions: [t.partition] }));
     if (consumer && assigned.length > 0) consumer.pause(assigned);
+    const log = this.options.logger;
+    log.info({ tasks: this.tasks.size }, "stop: draining in-flight records");
     const drained = (await Promise.all([...this.tasks.values()].map((t) => t.drain(drainTimeoutMs)))).every(Boolean);
+    log.info({ drained }, "stop: flushing sinks");
     await this.options.resources.flush().catch(() => {});
+    log.info("stop: committing");
     await this.commit("shutdown");
     for (const task of this.tasks.values()) {
       task.close();
       await task.closeTransaction();
     }
+    log.info("stop: leaving the group");
     await consumer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
+    log.info("stop: closing sinks");
     await this.reporter?.stop().catch(() => {});
     if (this.operational) {
       const { audit, metrics: metricsSink } = this.operational;

@@ -207,6 +207,7 @@ export class Task {
     const started = performance.now();
     try {
       await this.retrying(() => sink.write(records), `writing to ${sinkName}`);
+      crashHook(sinkName);
       for (const offset of offsets) this.tracker.ack(offset);
       this.stats.countOut(sinkName, records.length, performance.now() - started);
     } catch (error) {
@@ -337,9 +338,19 @@ export class Task {
   private async waitForCapacity(hooks: BatchHooks): Promise<void> {
     const maxRecords = this.options.maxInFlightRecords ?? 10_000;
     const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
+    const since = Date.now();
+    let reported = false;
     while (this.tracker.inFlightRecords >= maxRecords || this.tracker.inFlightBytesTotal >= maxBytes) {
-      if (hooks.shouldStop() || this.abort.signal.aborted) return;
+      if (hooks.shouldStop() || this.abort.signal.aborted) break;
       this.stats.backpressureWaits++;
+      if (!reported && Date.now() - since >= 1000 && !this.stats.paused) {
+        // Sinks are not acknowledging (e.g. ClickHouse down, writes retrying): intake stops — say so.
+        reported = true;
+        this.stats.setPaused(
+          true,
+          `backpressure: ${this.tracker.inFlightRecords} records awaiting sink acknowledgement`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);
         this.drained.push(() => {
@@ -349,6 +360,7 @@ export class Task {
       });
       await hooks.heartbeat().catch(() => {});
     }
+    if (reported && this.stats.pauseReason.startsWith("backpressure")) this.stats.setPaused(false);
   }
 
   private notifyDrain(): void {
@@ -387,6 +399,25 @@ export class Task {
 
   get failed(): unknown {
     return this.failure;
+  }
+}
+
+/**
+ * Fault-injection hook for tests: with `SLUICE_TEST_CRASH_AFTER_ACKS=<sink>:<n>`, the process kills itself
+ * (SIGKILL) right after the n-th acknowledged write to that sink, before its offsets can be committed.
+ */
+let acksBeforeCrash: { sink: string; left: number } | undefined = (() => {
+  const spec = process.env.SLUICE_TEST_CRASH_AFTER_ACKS;
+  const match = spec ? /^(.+):(\d+)$/.exec(spec) : null;
+  return match ? { sink: match[1] as string, left: Number(match[2]) } : undefined;
+})();
+
+function crashHook(sink: string): void {
+  if (acksBeforeCrash?.sink !== sink) return;
+  acksBeforeCrash.left--;
+  if (acksBeforeCrash.left <= 0) {
+    acksBeforeCrash = undefined;
+    process.kill(process.pid, "SIGKILL");
   }
 }
 

@@ -60,7 +60,10 @@ export interface ProducerPerf {
   p99Ms: number;
 }
 
-/** ProducerPerformance, acks=all (as the programs under test), `records` × `recordSize` B into `topic`. */
+/**
+ * ProducerPerformance, acks=all (as the programs under test), `records` × `recordSize` B into `topic`, with larger
+ * batches than the tool's defaults (linger.ms=10, batch.size=128 KiB): a ceiling, not a default-settings run.
+ */
 export async function producerPerformance(topic: string, records: number, recordSize: number): Promise<ProducerPerf> {
   const out = await kafkaTool("org.apache.kafka.tools.ProducerPerformance", [
     ...["--topic", topic, "--num-records", String(records), "--record-size", String(recordSize)],

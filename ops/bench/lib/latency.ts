@@ -4,6 +4,7 @@
  * on), the output topic uses LogAppendTime, so latency = output log-append time − input record timestamp, both
  * read from one machine's clock.
  */
+import { procStat } from "./group-run.ts";
 import { benchKafka, topicEnd } from "./topics.ts";
 
 export const SENT_AT_HEADER = "bench-sent-at";
@@ -18,6 +19,8 @@ export interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** CPU-seconds per 1 000 records of the processes under test during the paced phase (small fetches). */
+  cpuSecondsPer1000?: number;
 }
 
 export interface Payload {
@@ -51,7 +54,10 @@ async function pace(topic: string, payloads: readonly Payload[], rate: number, s
             headers: { [SENT_AT_HEADER]: String(now), [PHASE_HEADER]: phase },
           };
         });
-        await producer.send({ topic, acks: 1, messages });
+        // One request stays under the broker's message.max.bytes however far behind the pacer fell.
+        for (let i = 0; i < messages.length; i += 1000) {
+          await producer.send({ topic, acks: 1, messages: messages.slice(i, i + 1000) });
+        }
         sent += due;
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -118,14 +124,24 @@ export async function pacedLatency(
   payloads: readonly Payload[],
   rate: number,
   seconds: number,
-  options: { warmupSeconds?: number; startTimeoutMs?: number; drainMs?: number; stop(): Promise<void> },
+  options: {
+    warmupSeconds?: number;
+    startTimeoutMs?: number;
+    drainMs?: number;
+    /** Processes whose CPU time to count during the paced phase. */
+    pids?: readonly (number | undefined)[];
+    stop(): Promise<void>;
+  },
 ): Promise<LatencyResult> {
   try {
     const warm = await pace(input, payloads, rate, options.warmupSeconds ?? 2, "warmup");
     if ((await waitFor(output, warm.sent, options.startTimeoutMs ?? 120_000)) < warm.sent)
       throw new Error(`${output}: the warm-up records did not come out`);
+    const cpu = () => (options.pids ?? []).reduce<number>((sum, pid) => sum + (pid ? procStat(pid).cpuTicks : 0), 0);
+    const cpuBefore = cpu();
     const measured = await pace(input, payloads, rate, seconds, "measure");
     await waitFor(output, warm.sent + measured.sent, options.drainMs ?? 60_000);
+    const cpuSeconds = (cpu() - cpuBefore) / 100;
     await options.stop();
     const latencies = await readLatencies(output);
     return {
@@ -137,6 +153,7 @@ export async function pacedLatency(
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+      ...(options.pids ? { cpuSecondsPer1000: Number(((cpuSeconds / measured.sent) * 1000).toFixed(3)) } : {}),
     };
   } finally {
     await options.stop();

@@ -31,6 +31,8 @@ function packageVersion(name: string): string {
 export function environment(extra: Record<string, unknown> = {}) {
   return {
     commit: quiet("git", ["-C", REPO_ROOT, "rev-parse", "--short", "HEAD"]),
+    /** Uncommitted changes were present: the figures are of the working tree, not only of `commit`. */
+    worktreeDirty: quiet("git", ["-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no"]).length > 0,
     measuredAt: new Date().toISOString(),
     node: process.version,
     // `java -version` writes to stderr.

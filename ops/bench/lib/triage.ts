@@ -1,7 +1,7 @@
 /**
  * What the reference-topology benchmarks share: synthetic EnterpriseEvents in the wire format (internal `test-`
  * tenants left out, so each input makes exactly one decision), a LanceDB knowledge base built from models/kb,
- * and support-triage.yaml rewritten to read and write benchmark topics (the ClickHouse sink is measured apart).
+ * and support-triage.yaml rewritten to read and write benchmark topics and a ClickHouse database of its own.
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -71,17 +71,21 @@ export async function knowledgeBase(): Promise<string> {
   return db;
 }
 
-/** support-triage.yaml with paths made absolute, reading `input`, deciding into `output`, no ClickHouse sink. */
-export function triageYaml(app: string, input: string, output: string): string {
+/**
+ * support-triage.yaml with paths made absolute, reading `input`, deciding into `output` and into the tables of
+ * ClickHouse database `database` (migrated by the caller).
+ */
+export function triageYaml(app: string, input: string, output: string, database: string): string {
   const text = readFileSync(TRIAGE_FILE, "utf8").replaceAll("../../", `${REPO_ROOT}/`);
   const spec = YAML.parse(text) as {
     applicationId: string;
     sources: { topic: string }[];
     sinks: { type: string; kafka?: { topic: string } }[];
+    clickhouse: { database?: string };
   };
   spec.applicationId = app;
   for (const source of spec.sources) source.topic = input;
-  spec.sinks = spec.sinks.filter((sink) => sink.type !== "clickhouse");
+  spec.clickhouse.database = database;
   for (const sink of spec.sinks) if (sink.kafka) sink.kafka.topic = output;
   return YAML.stringify(spec);
 }
