@@ -10,6 +10,7 @@ import type { Processor, ProcessorMetrics, RecordSource, StreamRecord } from "..
 import type { CompiledTopology } from "./compiler.ts";
 import { type DeadLetter, deadLetterOf, runProcessor } from "./executor-invoke.ts";
 import { createProcessorContext } from "./processor-context.ts";
+import { TRACING, tracer } from "./runtime/tracing.ts";
 
 export type { DeadLetter } from "./executor-invoke.ts";
 
@@ -145,6 +146,11 @@ export class TopologyExecutor {
       if (processor === undefined || inbox === undefined) continue;
       inbox.sort((a, b) => a.input - b.input);
       const started = performance.now();
+      const span = TRACING
+        ? tracer.startSpan(`${name} batch`, {
+            attributes: { "sluice.processor": name, "sluice.records": inbox.length },
+          })
+        : undefined;
       await runProcessor(processor, inbox, batchSize, {
         begin: (single) => {
           this.staged = [];
@@ -169,6 +175,7 @@ export class TopologyExecutor {
           outcome.deadLetters.push(deadLetterOf(item.record, name, error, counters[item.input]!++));
         },
       });
+      span?.end();
       this.onProcessed?.(name, inbox.length, performance.now() - started);
     }
     this.sinkItems.sort((a, b) => a.item.input - b.item.input);

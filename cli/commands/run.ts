@@ -14,6 +14,7 @@ import { Application } from "../../topologies/runtime/application.ts";
 import { type HealthSource, startHttpServer } from "../../topologies/runtime/http-server.ts";
 import { authFailure, checkKafkaAccess } from "../../topologies/runtime/kafka-access.ts";
 import { kafkaConfig, TopologyResources } from "../../topologies/runtime/resources.ts";
+import { startTracingSdk } from "../../topologies/runtime/tracing.ts";
 import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -40,6 +41,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
     notReady: () => app?.notReady() ?? ["starting"],
   };
   const server = await serveHealth(options.metricsPort, health, logger);
+  await startTracingSdk(logger);
   const done = new Promise<void>((resolve) => {
     app = new Application({
       topology,

@@ -93,30 +93,33 @@ async function measureSystem(system: SystemName, input: string, schemaId: number
   }
   console.error(`passthrough ${system}: ${throughput.recordsPerSecond} records/s`);
 
-  // Latency: a fresh input paced at half that rate.
-  const latApp = `bench-ptl-${system}-${stamp}`;
-  const latIn = `${latApp}-in`;
-  const latOut = `${latApp}-out`;
-  const lat = launchFor(system, latApp, latIn, latOut);
-  await createTopic(latIn, 6);
-  await createTopic(latOut, 6, LOG_APPEND_TIME);
-  for (const topic of lat.extra) await createTopic(topic, 1);
-  let latency: LatencyResult;
-  try {
-    const running = start([lat.launch]);
-    latency = await pacedLatency(
-      latIn,
-      latOut,
-      orderPayloads(schemaId, 0, 5000),
-      throughput.recordsPerSecond / 2,
-      s.latencySeconds,
-      { stop: running.stop, pids: running.children.map((c) => c.pid) },
-    );
-  } finally {
-    await deleteTopics([latIn, latOut, ...lat.extra]);
-  }
+  const latency = await latencyRun(
+    system,
+    `bench-ptl-${system}-${stamp}`,
+    schemaId,
+    throughput.recordsPerSecond / 2,
+    s,
+  );
   console.error(`passthrough ${system}: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
   return { system, throughput, latency };
+}
+
+/** Latency of `system` on a fresh input paced at `rate`. */
+async function latencyRun(system: SystemName, app: string, schemaId: number, rate: number, s: PassthroughSettings) {
+  const [input, output] = [`${app}-in`, `${app}-out`];
+  const lat = launchFor(system, app, input, output);
+  await createTopic(input, 6);
+  await createTopic(output, 6, LOG_APPEND_TIME);
+  for (const topic of lat.extra) await createTopic(topic, 1);
+  try {
+    const running = start([lat.launch]);
+    return await pacedLatency(input, output, orderPayloads(schemaId, 0, 5000), rate, s.latencySeconds, {
+      stop: running.stop,
+      pids: running.children.map((c) => c.pid),
+    });
+  } finally {
+    await deleteTopics([input, output, ...lat.extra]);
+  }
 }
 
 export async function benchPassthrough(s: PassthroughSettings) {
@@ -129,6 +132,17 @@ export async function benchPassthrough(s: PassthroughSettings) {
   for (const system of ["sluice", "kafka-streams", "kafkajs-naive"] as const) {
     systems.push(await measureSystem(system, input, schemaId, s));
   }
+  // Kafka Streams again at sluice's paced rate: the same load for both, since half of each one's own
+  // saturation differs several-fold (the naive loop cannot sustain that rate at all).
+  const sameRate = (systems[0]?.throughput.recordsPerSecond ?? 0) / 2;
+  const streamsAtSluiceRate = await latencyRun(
+    "kafka-streams",
+    `bench-ptl-kafka-streams-same-${Date.now().toString(36)}`,
+    schemaId,
+    sameRate,
+    s,
+  );
+  console.error(`passthrough kafka-streams at ${Math.round(sameRate)}/s: p50 ${streamsAtSluiceRate.p50Ms} ms`);
   // The broker's ceiling: consuming the same backlog, and producing as many records of the same size (acks=all).
   const perfTopic = `bench-pt-producer-perf-${Date.now().toString(36)}`;
   await createTopic(perfTopic, 6);
@@ -153,6 +167,7 @@ export async function benchPassthrough(s: PassthroughSettings) {
       "latency: paced input at 50% of the system's own throughput, output LogAppendTime − input CreateTime",
     kafkaStreamsBuildSeconds: buildSeconds,
     systems,
+    kafkaStreamsLatencyAtSluiceRate: streamsAtSluiceRate,
     broker: { producerPerformance: producer, consumerPerformance: consumer, ceilingRecordsPerSecond: ceiling },
     ratios,
   };

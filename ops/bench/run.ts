@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../stack/config.ts";
 import { markdownTable, plot, type Row } from "./lib/report.ts";
+import { deleteBenchGroups } from "./lib/topics.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPassthrough } from "./passthrough.ts";
 import { benchScale } from "./scale.ts";
@@ -44,9 +45,17 @@ if (sections.has("passthrough")) {
       recordsPerSecond: t.recordsPerSecond,
       p50Ms: s.latency.p50Ms,
       p99Ms: s.latency.p99Ms,
-      other: `${t.cpuSecondsPer1000} CPU-s/1000 (paced: ${s.latency.cpuSecondsPer1000 ?? "?"}), RSS ${t.peakRssMiB.join("/")} MiB${t.complete ? "" : `, ${t.records} records in ${t.seconds} s`}`,
+      other: `paced at ${s.latency.ratePerSecond}/s; ${t.cpuSecondsPer1000} CPU-s/1000 (paced: ${s.latency.cpuSecondsPer1000 ?? "?"}), RSS ${t.peakRssMiB.join("/")} MiB${t.complete ? "" : `, ${t.records} records in ${t.seconds} s`}`,
     });
   }
+  const same = r.kafkaStreamsLatencyAtSluiceRate;
+  rows.push({
+    section: "passthrough",
+    run: "kafka-streams at sluice's paced rate",
+    p50Ms: same.p50Ms,
+    p99Ms: same.p99Ms,
+    other: `paced at ${same.ratePerSecond}/s (achieved ${same.achievedRatePerSecond}/s)`,
+  });
   const { producerPerformance: p, consumerPerformance: c } = r.broker;
   rows.push({ section: "passthrough", run: "broker: ProducerPerformance", recordsPerSecond: p.recordsPerSecond });
   rows.push({ section: "passthrough", run: "broker: ConsumerPerformance", recordsPerSecond: c.recordsPerSecond });
@@ -99,6 +108,7 @@ if (sections.has("memory")) {
   console.error(`memory done at ${elapsed()}`);
 }
 
+await deleteBenchGroups();
 const table = markdownTable(rows, ratios);
 writeFileSync(
   join(REPO_ROOT, "bench/results/summary.md"),

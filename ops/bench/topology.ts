@@ -99,8 +99,8 @@ export async function benchTopology(s: TopologySettings) {
     console.error(`topology: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
 
     const result = {
-      topology:
-        "topologies/examples/support-triage.yaml (Kafka sink to a benchmark topic; ClickHouse sink measured apart)",
+      topology: "topologies/examples/support-triage.yaml: benchmark topics, ClickHouse tables in a database of the run",
+      clickhouse: { database, decisionRowsAfterSaturationRun: clickhouseRows },
       input: { topic: input, events: s.events, partitions: 6 },
       saturation,
       latencyAtHalfSaturation: latency,

@@ -338,7 +338,13 @@ export class Application {
       await task.closeTransaction();
     }
     log.info("stop: leaving the group");
-    await consumer?.disconnect().catch(() => {});
+    // Offsets are committed by now: a group leave that hangs (a coordinator mid-rebalance) must not hold the exit.
+    const left = await Promise.race([
+      (consumer?.disconnect() ?? Promise.resolve()).then(() => true).catch(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ]);
+    if (!left)
+      log.warn("stop: leaving the group timed out after 10 s; the session timeout will release the partitions");
     await this.admin?.disconnect().catch(() => {});
     log.info("stop: closing sinks");
     await this.reporter?.stop().catch(() => {});

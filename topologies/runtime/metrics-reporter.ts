@@ -116,10 +116,24 @@ export class PipelineMetricsReporter {
     return new StreamRecord(null, value, {}, now, { topic: task.topic, partition: task.partition, offset: -1 });
   }
 
-  /** Final interval, written if ClickHouse answers within `timeoutMs`. */
-  async stop(timeoutMs = 5000): Promise<void> {
+  /**
+   * Final interval; then keeps trying to write what is pending (rows kept through an outage) for up to
+   * `timeoutMs`, past a sink's circuit-breaker window, so the stall reaches `pipeline_metrics`.
+   */
+  async stop(timeoutMs = 15_000): Promise<void> {
     clearInterval(this.timer);
+    const deadline = Date.now() + timeoutMs;
     await this.writing;
-    await Promise.race([this.tick(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    await this.tick();
+    while (this.pending.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const batch = this.pending;
+      this.pending = [];
+      await this.options.sink.write(batch).catch(() => {
+        this.pending = [...batch, ...this.pending];
+      });
+    }
+    if (this.pending.length > 0)
+      this.options.logger.warn({ rows: this.pending.length }, "pipeline metrics dropped at stop");
   }
 }

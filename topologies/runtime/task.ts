@@ -18,6 +18,7 @@ import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
 import { taskStateMachine } from "./lifecycle.ts";
 import type { TaskTransaction } from "./resources.ts";
 import { TaskStats } from "./task-stats.ts";
+import { continueTrace, TRACEPARENT, TRACING } from "./tracing.ts";
 
 /** Header numbering the outputs of one input: with the source and run id, the idempotency key of a row. */
 export const OUTPUT_INDEX_HEADER = "sluice-output-index";
@@ -154,6 +155,9 @@ export class Task {
     for (const outcome of outcomes) {
       const offset = outcome.input.offset;
       const message = raw.get(offset) as KafkaMessage;
+      const traceparent = TRACING
+        ? continueTrace(headerValue(message, TRACEPARENT), this.options.applicationId)
+        : undefined;
       for (const letter of outcome.deadLetters) {
         poison.push(this.deadLetter(message, letter.error, letter.processor));
       }
@@ -163,7 +167,8 @@ export class Task {
           group = { records: [], offsets: [] };
           bySink.set(output.sink, group);
         }
-        group.records.push(output.record.withHeader(OUTPUT_INDEX_HEADER, String(output.outputIndex)));
+        const record = output.record.withHeader(OUTPUT_INDEX_HEADER, String(output.outputIndex));
+        group.records.push(traceparent ? record.withHeader(TRACEPARENT, traceparent) : record);
         group.offsets.push(offset);
       }
     }
@@ -400,6 +405,11 @@ export class Task {
   get failed(): unknown {
     return this.failure;
   }
+}
+
+function headerValue(message: KafkaMessage, name: string): Buffer | string | undefined {
+  const value = message.headers?.[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
 /**

@@ -137,3 +137,30 @@ export async function deleteTopics(topics: string[]): Promise<void> {
 
 /** Output topics stamped by the broker: record timestamp = log-append time. */
 export const LOG_APPEND_TIME = { "message.timestamp.type": "LogAppendTime" };
+
+/** Consumer groups the bench runs leave behind (sluice, Kafka Streams, readers, perf tools), by id prefix. */
+export const BENCH_GROUP_PREFIXES = [
+  "bench-pt-sluice-",
+  "bench-pt-kafka-streams-",
+  "bench-pt-kafkajs-naive-",
+  "bench-ptl-",
+  "bench-triage",
+  "bench-scale-",
+  "bench-mem-",
+  "bench-latency-reader-",
+  "bench-consumer-perf-",
+];
+
+/** Deletes the (empty) consumer groups of finished bench runs; returns how many. */
+export async function deleteBenchGroups(): Promise<number> {
+  const admin = benchKafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((id) => BENCH_GROUP_PREFIXES.some((p) => id.startsWith(p)));
+    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+    return ours.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
