@@ -127,7 +127,7 @@ describe("support-triage on Kafka", () => {
     );
     expect(audit.map((a) => a.event)).toEqual(["start", "stop"]);
     expect(audit[0]?.kb_table).toBe("support_kb");
-    expect((audit[0]?.model_ids as string[]).length).toBe(2);
+    expect(audit[0]?.model_ids).toHaveLength(2);
     const [metrics] = await clickhouse(
       `SELECT sum(records_in) AS n FROM pipeline_metrics WHERE application_id = '${app}'`,
     );
