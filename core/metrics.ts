@@ -9,7 +9,7 @@ export const registry = new Registry();
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const metrics = {
+const live = {
   recordsIn: new Counter({
     name: "sluice_records_in_total",
     help: "Records consumed from input topics, per task.",
@@ -113,6 +113,16 @@ export const metrics = {
     registers: [registry],
   }),
 } as const;
+
+/**
+ * `SLUICE_METRICS=off` swaps every metric for a no-op (to measure what metrics cost: ops/bench/observability-
+ * overhead.ts). @default on
+ */
+const NOOP = { inc() {}, observe() {}, set() {} };
+export const metrics: typeof live =
+  process.env.SLUICE_METRICS === "off"
+    ? (Object.fromEntries(Object.keys(live).map((k) => [k, NOOP])) as unknown as typeof live)
+    : live;
 
 /** Processor-reported distributions (`ctx.metrics.observe`) that map onto a dedicated metric. */
 export const PROCESSOR_OBSERVATIONS: Record<string, keyof typeof metrics | undefined> = {
