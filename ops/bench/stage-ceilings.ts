@@ -1,7 +1,7 @@
 /**
  * Standalone ceiling of each reference-topology stage, built from support-triage.yaml's own configs and fed the
  * previous stage's real output: decode (AvroSerde), embed, enrich, infer, decide, and a ClickHouse JSONEachRow
- * insert (plain @clickhouse/client into a table made and dropped here: the runtime does not wire the sink yet).
+ * insert (plain @clickhouse/client into a table made and dropped here; ops/bench/clickhouse-insert.ts measures the sink).
  */
 import { createClient } from "@clickhouse/client";
 import { decideProcessor } from "../../processors/decide.ts";
