@@ -76,6 +76,8 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   });
   await done;
   server?.close();
+  // Everything is drained, committed and closed: a client handle left open must not keep a stopped member alive.
+  setTimeout(() => process.exit(process.exitCode ?? (fatal === undefined ? 0 : 1)), 3000).unref();
   if (fatal !== undefined) throw authFailure(fatal, kafkaConfig(topology)) ?? fatal;
   return EXIT.OK;
 }

@@ -88,6 +88,8 @@ export class Application {
       sessionTimeout: spec.processing.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(spec.processing.sessionTimeoutMs / 3)),
       maxBytesPerPartition: 1024 * 1024,
+      // kafkajs restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
+      retry: { restartOnFailure: async () => !this.stopping },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));

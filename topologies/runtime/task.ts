@@ -83,6 +83,8 @@ export class Task {
   private failure: unknown;
   /** Highest offset handed to this task. */
   private lastTaken = -1;
+  /** The batch being handled: the next waits for it. */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: TaskOptions) {
     this.id = `${options.topic}-${options.partition}`;
@@ -101,16 +103,29 @@ export class Task {
   }
 
   /** Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop. */
-  async handle(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
+  handle(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
+    // One batch at a time per task: after a rebalance that kept this partition, kafkajs may hand over a new
+    // batch while the previous one is still being handled; interleaving them would break offset order.
+    const turn = this.turn.then(() => this.handleInOrder(messages, hooks));
+    this.turn = turn.catch(() => {});
+    return turn;
+  }
+
+  private async handleInOrder(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
     const size = this.options.chunkRecords ?? 1000;
-    // After a rebalance that kept this partition here, the consumer refetches from the committed offset:
-    // records this task already holds are in flight and will be acknowledged, so they are not taken twice.
-    const fresh = messages.filter((m) => Number(m.offset) > this.lastTaken);
-    for (let i = 0; i < fresh.length; i += size) {
+    let i = 0;
+    while (i < messages.length) {
       if (hooks.shouldStop() || this.abort.signal.aborted) return;
       await this.waitForCapacity(hooks);
       if (hooks.shouldStop() || this.abort.signal.aborted) return;
-      const chunk = fresh.slice(i, i + size);
+      // After a rebalance that kept this partition, the consumer refetches from the committed offset: records
+      // this task already holds are in flight and will be acknowledged, so they are not taken twice.
+      const chunk: KafkaMessage[] = [];
+      for (; i < messages.length && chunk.length < size; i++) {
+        const message = messages[i] as KafkaMessage;
+        if (Number(message.offset) > this.lastTaken) chunk.push(message);
+      }
+      if (chunk.length === 0) continue;
       this.lastTaken = Number(chunk[chunk.length - 1]?.offset);
       await this.handleChunk(chunk);
       // kafkajs heartbeats only from the consumer loop: a long batch (slow AI stages) must heartbeat itself or
