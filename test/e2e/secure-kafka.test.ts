@@ -10,8 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../ops/clickhouse/migrate.ts";
+import { produce } from "../../ops/produce/produce.ts";
+import { generate } from "../../ops/produce/readers.ts";
 import { REPO_ROOT } from "../../ops/stack/config.ts";
 import { isAlive, portOpen } from "../../ops/stack/process.ts";
+import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-secure-"));
 const ports = { kafka: 39294, controller: 39295, http: 39223, tcp: 39200, metrics: 39296 };
@@ -166,6 +170,90 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
     expect(described.code).toBe(0);
     expect(described.stdout).toContain('"password":"[redacted]"');
     expect(described.stdout + described.stderr).not.toContain(password);
+  });
+
+  it("runs the reference topology end to end over SASL_SSL, into ClickHouse as the password user", async () => {
+    const events = 300;
+    const chUrl = creds.SLUICE_SECURE_CLICKHOUSE_URL as string;
+    const chPassword = creds.SLUICE_SECURE_CLICKHOUSE_PASSWORD as string;
+    await migrate(chUrl, { username: "sluice", password: chPassword });
+    await buildKnowledgeBase(join(REPO_ROOT, "models/kb/docs.jsonl"), {
+      db: join(dir, "lancedb"),
+      table: "support_kb",
+      encoder: join(REPO_ROOT, "models/encoder"),
+    });
+    const admin = new Kafka(kafkaConfig).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: ["triage-events", "triage-decisions", "secure-triage.dlq"].map((topic) => ({ topic, numPartitions: 2 })),
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    const sent = await produce(generate(events, 3), {
+      kafka: new Kafka(kafkaConfig),
+      registryUrl: process.env.SCHEMA_REGISTRY_URL as string,
+      topic: "triage-events",
+      schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),
+      keyField: "tenant_id",
+    });
+    expect(sent.sent).toBe(events);
+
+    let text = readFileSync(join(REPO_ROOT, "topologies/examples/support-triage.yaml"), "utf8").replaceAll(
+      "../../",
+      `${REPO_ROOT}/`,
+    );
+    text = text.replace("applicationId: support-triage", "applicationId: secure-triage");
+    text = text.replace(
+      /kafka:\n {2}brokers: .*\n {2}clientId: support-triage\n/,
+      `kafka:
+  brokers: 127.0.0.1:${ports.kafka}
+  ssl: { ca: "\${file:${creds.SLUICE_SECURE_KAFKA_CA_FILE}}" }
+  sasl: { mechanism: scram-sha-512, username: sluice, password: "\${KAFKA_PASSWORD}" }
+`,
+    );
+    text = text.replace(
+      /clickhouse:\n {2}url: .*\n {2}password: .*\n/,
+      `clickhouse:
+  url: ${chUrl}
+  username: sluice
+  password: "\${CH_PASSWORD}"
+`,
+    );
+    text = text
+      .replace("topic: enterprise-events", "topic: triage-events")
+      .replace("topic: agent-decisions", "topic: triage-decisions");
+    const file = join(dir, "secure-triage.yaml");
+    writeFileSync(file, text);
+
+    const consumer = new Kafka(kafkaConfig).consumer({ groupId: "secure-triage-check" });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ["triage-decisions"], fromBeginning: true });
+    let decided = 0;
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async () => {
+          if (++decided === events) resolve();
+        },
+      });
+    });
+    const secrets = { KAFKA_PASSWORD: creds.SLUICE_SECURE_KAFKA_PASSWORD as string, CH_PASSWORD: chPassword };
+    const run = await sluice(
+      ["run", file, "--metrics-port", "0", "--drain-timeout", "10000"],
+      { ...secrets, SLUICE_KB_DB: join(dir, "lancedb") },
+      done,
+    );
+    await consumer.disconnect();
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(decided).toBe(events);
+    expect(run.stdout + run.stderr).not.toContain(secrets.KAFKA_PASSWORD);
+    expect(run.stdout + run.stderr).not.toContain(chPassword);
+    const rows = await fetch(
+      `${chUrl}/?query=${encodeURIComponent("SELECT count() FROM agent_decisions FINAL WHERE source_topic = 'triage-events'")}`,
+      {
+        headers: { "X-ClickHouse-User": "sluice", "X-ClickHouse-Key": chPassword },
+      },
+    );
+    expect(Number((await rows.text()).trim())).toBe(events);
   });
 
   it("fails fast with exit code 4 and one clear error on a wrong password, which it never prints", async () => {

@@ -4,7 +4,7 @@
  * writer schema id, model id and backend, KB table and version, retrieved ids, run id, per-stage times).
  * Needs the local stack (test/global-setup.ts); builds its own knowledge base in a temp folder.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
@@ -12,8 +12,9 @@ import avsc from "avsc";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../ops/clickhouse/migrate.ts";
+import { runSqlFile } from "../../ops/clickhouse/sql.ts";
 import { produce } from "../../ops/produce/produce.ts";
-import { generate } from "../../ops/produce/readers.ts";
+import { generate, type InputRecord } from "../../ops/produce/readers.ts";
 import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { uniqueName } from "../helpers/services.ts";
@@ -21,6 +22,16 @@ import { killAll, type SluiceProcess, startSluice } from "../helpers/sluice-proc
 import { createTopics, readTopic } from "../helpers/stream-io.ts";
 
 const EVENTS = 2000;
+const POISON = 20;
+
+/** Every 101st event gets an empty text: poison for the embed stage. */
+async function* withEmptyTexts(records: AsyncIterable<InputRecord>): AsyncGenerator<InputRecord> {
+  let i = 0;
+  for await (const record of records) {
+    if ("value" in record && i++ % 101 === 50) yield { ...record, value: { ...record.value, text: "" } };
+    else yield record;
+  }
+}
 const dir = mkdtempSync(join(tmpdir(), "sluice-triage-"));
 const app = uniqueName("triage");
 const topics = { events: `${app}-events`, decisions: `${app}-decisions`, dlq: `${app}.dlq` };
@@ -72,14 +83,14 @@ afterAll(() => {
 describe("support-triage on Kafka", () => {
   it("turns N events into N decisions with full lineage", async () => {
     const services = endpoints();
-    const summary = await produce(generate(EVENTS, 7), {
+    const summary = await produce(withEmptyTexts(generate(EVENTS + POISON, 7)), {
       kafka: new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
       registryUrl: services.schemaRegistryUrl,
       topic: topics.events,
       schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),
       keyField: "tenant_id",
     });
-    expect(summary.sent).toBe(EVENTS);
+    expect(summary.sent).toBe(EVENTS + POISON);
     const member = startSluice(["run", topologyFile], { SLUICE_KB_DB: join(dir, "lancedb") });
     processes.push(member);
     const out = await readTopic(topics.decisions, EVENTS, { timeoutMs: 240_000 });
@@ -112,7 +123,14 @@ describe("support-triage on Kafka", () => {
     }
     const decided = new Set(decisions.map((d) => d.value.decision));
     expect(decided.size).toBeGreaterThanOrEqual(3);
-    expect((await readTopic(topics.dlq, 1, { timeoutMs: 2000 })).length).toBe(0);
+    // Events with an empty text are poison for the embed stage: dead-lettered with the reason, nothing else lost.
+    const letters = await readTopic(topics.dlq, POISON, { timeoutMs: 30_000 });
+    expect(letters).toHaveLength(POISON);
+    for (const letter of letters) expect(String(letter.headers?.["sluice-dlq-processor"])).toBe("embed");
+    const [dead] = await clickhouse(
+      `SELECT count() AS n FROM dead_letters FINAL WHERE source_topic = '${topics.events}'`,
+    );
+    expect(Number(dead?.n)).toBe(POISON);
 
     // The same decisions in ClickHouse, exactly once per lineage key, with the audit trail of the run.
     const [rows] = await clickhouse(
@@ -128,9 +146,18 @@ describe("support-triage on Kafka", () => {
     expect(audit.map((a) => a.event)).toEqual(["start", "stop"]);
     expect(audit[0]?.kb_table).toBe("support_kb");
     expect(audit[0]?.model_ids).toHaveLength(2);
+    // Every analytics query of ops/clickhouse/queries/ answers with rows on what this run wrote (18.16 here).
+    for (const query of readdirSync(join(REPO_ROOT, "ops/clickhouse/queries")).filter((f) => f.endsWith(".sql"))) {
+      const answer = JSON.parse(
+        await runSqlFile(endpoints().clickhouseUrl, join(REPO_ROOT, "ops/clickhouse/queries", query), {
+          format: "json",
+        }),
+      ) as unknown[];
+      expect(answer.length, query).toBeGreaterThan(0);
+    }
     const [metrics] = await clickhouse(
       `SELECT sum(records_in) AS n FROM pipeline_metrics WHERE application_id = '${app}'`,
     );
-    expect(Number(metrics?.n)).toBe(EVENTS);
+    expect(Number(metrics?.n)).toBe(EVENTS + POISON);
   });
 });
