@@ -20,6 +20,8 @@ import type { TaskTransaction } from "./resources.ts";
 import { TaskStats } from "./task-stats.ts";
 import { continueTrace, TRACEPARENT, TRACING } from "./tracing.ts";
 
+const DEAD_LETTERS = "\u0000dead-letters";
+
 /** Header numbering the outputs of one input: with the source and run id, the idempotency key of a row. */
 export const OUTPUT_INDEX_HEADER = "sluice-output-index";
 
@@ -83,6 +85,8 @@ export class Task {
   private failure: unknown;
   /** Highest offset handed to this task. */
   private lastTaken = -1;
+  /** Per sink, the last write handed to it: the next write of this task waits for it. */
+  private readonly sinkTails = new Map<string, Promise<void>>();
   /** The batch being handled: the next waits for it. */
   private turn: Promise<void> = Promise.resolve();
 
@@ -193,11 +197,22 @@ export class Task {
     }
     for (const [sink, group] of bySink) {
       for (const offset of group.offsets) this.tracker.addPending(offset);
-      void this.deliver(sink, group.records, group.offsets, raw);
+      // Writes of one task to one sink go one after the other (processing of the next chunk overlaps them): a
+      // producer retry or two concurrent sends must never put a later chunk of the partition before an earlier one.
+      const previous = this.sinkTails.get(sink) ?? Promise.resolve();
+      const next = previous.then(() => this.deliver(sink, group.records, group.offsets, raw));
+      this.sinkTails.set(
+        sink,
+        next.catch(() => {}),
+      );
     }
     if (poison.length > 0) {
       for (const letter of poison) this.tracker.addPending(letter.source.offset);
-      void this.deliverDeadLetters(poison);
+      const previous = this.sinkTails.get(DEAD_LETTERS) ?? Promise.resolve();
+      this.sinkTails.set(
+        DEAD_LETTERS,
+        previous.then(() => this.deliverDeadLetters(poison)).catch(() => {}),
+      );
     }
     for (const offset of raw.keys()) this.tracker.seal(offset);
     this.notifyDrain();
