@@ -5,6 +5,12 @@
  */
 import type { StreamRecord } from "../processors/api.ts";
 
+/**
+ * Header the runtime stamps on every output: it numbers the outputs of one input, so (source topic, partition,
+ * offset, output index, run id) is the idempotency key of a row.
+ */
+export const OUTPUT_INDEX_HEADER = "sluice-output-index";
+
 export interface Sink {
   /** Name of the sink node in the topology. */
   readonly name: string;

@@ -5,9 +5,7 @@
  */
 import { ConfigError, PoisonRecordError } from "../core/errors.ts";
 import type { StreamRecord } from "../processors/api.ts";
-
-/** Header numbering the outputs of one input (stamped by the runtime's task). */
-export const OUTPUT_INDEX_HEADER = "sluice-output-index";
+import { OUTPUT_INDEX_HEADER } from "./api.ts";
 
 /** The idempotency key every sluice table is ordered by; a redelivered row replaces its earlier copy. */
 export const LINEAGE_COLUMNS = ["source_topic", "source_partition", "source_offset", "output_index", "run_id"] as const;

@@ -68,35 +68,22 @@ export function registerKbCommand(program: Command): void {
       .option("--encoder <dir>", "TF.js encoder model folder", resolve(REPO_ROOT, "models/encoder"))
       .option("--json", "print JSON");
 
+  /** build and update differ only in the LanceDB write: both embed `--from` with the same encoder. */
+  const write = (label: string, run: typeof buildKnowledgeBase) => async (o: KbCliOptions) => {
+    const p = withProgress(label);
+    const options = { db: o.db, table: o.table, encoder: o.encoder, textField: o.textField, onProgress: p.onProgress };
+    printInfo(await run(o.from, options).finally(p.stop), o.json);
+  };
+
   common(kb.command("build").description("embed docs.jsonl and (re)create the table; index above 10 000 rows"))
     .requiredOption("--from <file>", "JSONL documents (one object per line, a text field)")
     .option("--text-field <field>", "field to embed", "text")
-    .action(async (o: KbCliOptions) => {
-      const p = withProgress("kb build");
-      const info = await buildKnowledgeBase(o.from, {
-        db: o.db,
-        table: o.table,
-        encoder: o.encoder,
-        textField: o.textField,
-        onProgress: p.onProgress,
-      }).finally(p.stop);
-      printInfo(info, o.json);
-    });
+    .action(write("kb build", buildKnowledgeBase));
 
   common(kb.command("update").description("embed and append documents (same encoder only)"))
     .requiredOption("--from <file>", "JSONL documents")
     .option("--text-field <field>", "field to embed", "text")
-    .action(async (o: KbCliOptions) => {
-      const p = withProgress("kb update");
-      const info = await updateKnowledgeBase(o.from, {
-        db: o.db,
-        table: o.table,
-        encoder: o.encoder,
-        textField: o.textField,
-        onProgress: p.onProgress,
-      }).finally(p.stop);
-      printInfo(info, o.json);
-    });
+    .action(write("kb update", updateKnowledgeBase));
 
   common(kb.command("info").description("rows, version, index and the encoder's model id")).action(
     async (o: KbCliOptions) => {

@@ -5,7 +5,7 @@
  */
 import type { StreamRecord } from "../../processors/api.ts";
 import { StreamRecord as Record_ } from "../../processors/api.ts";
-import type { Sink } from "../../sinks/api.ts";
+import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
 import type { DeadLetter, DeadLetterWriter } from "../../sinks/dead-letter.ts";
 
 /** What tasks write dead letters through. */
@@ -31,7 +31,7 @@ function toRow(letter: DeadLetter, applicationId: string): StreamRecord {
       record_time: time,
       failed_at: Date.now(),
     },
-    { "sluice-output-index": "0" },
+    { [OUTPUT_INDEX_HEADER]: "0" },
     time,
     letter.source,
   );

@@ -39,8 +39,6 @@ export interface ResourceOptions {
   runId: string;
   /** KafkaJS logs go here. @default KafkaJS's own logger, errors only */
   logger?: Logger;
-  /** Extra sinks by type, e.g. the ClickHouse sink once built. */
-  sinkFactories?: Partial<Record<string, (spec: CompiledTopology["spec"]["sinks"][number]) => Sink>>;
 }
 
 function serdeConfig(format: FormatSpec): SerdeConfig {
@@ -119,9 +117,7 @@ export class TopologyResources {
       } else if (sink.type === "dead-letter") {
         this.sinks.set(sink.name, deadLetterSink(sink.name, this.deadLetterTopic));
       } else {
-        const factory = options.sinkFactories?.[sink.type];
-        if (factory) this.sinks.set(sink.name, factory(sink));
-        else this.sinks.set(sink.name, this.clickhouseSink(sink.name, sink.clickhouse.table, sink.clickhouse));
+        this.sinks.set(sink.name, this.clickhouseSink(sink.name, sink.clickhouse.table, sink.clickhouse));
       }
     }
   }

@@ -6,27 +6,23 @@
  */
 import type { KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
-import { BatchError, isRetriable, PoisonRecordError, SluiceError, TransientError } from "../../core/errors.ts";
-import { StreamRecord } from "../../processors/api.ts";
+import { BatchError, SluiceError } from "../../core/errors.ts";
+import type { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
-import type { Sink } from "../../sinks/api.ts";
+import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
 import type { DeadLetter } from "../../sinks/dead-letter.ts";
 import type { InputOutcome, TopologyExecutor } from "../executor.ts";
 import { PartitionCommitTracker } from "./commit-tracker.ts";
+import { deadLetterOf, decodeMessage, lastHeader } from "./consumed-records.ts";
 import type { DeadLetterSink } from "./dead-letter-fanout.ts";
 import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
+import { crashAfterAck } from "./fault-injection.ts";
 import { taskStateMachine } from "./lifecycle.ts";
 import type { TaskTransaction } from "./resources.ts";
 import { TaskStats } from "./task-stats.ts";
 import { continueTrace, TRACEPARENT, TRACING } from "./tracing.ts";
 
 const DEAD_LETTERS = "\u0000dead-letters";
-
-/** Header numbering the outputs of one input: with the source and run id, the idempotency key of a row. */
-export const OUTPUT_INDEX_HEADER = "sluice-output-index";
-
-/** Header carrying the registry id of the writer schema of the consumed value (lineage). */
-export const WRITER_SCHEMA_HEADER = "sluice-writer-schema-id";
 
 export interface TaskOptions {
   /** The topology's application id (metric label). */
@@ -52,8 +48,6 @@ export interface TaskOptions {
    * sink. Larger chunks mean fewer, larger producer requests. @default 1000
    */
   chunkRecords?: number;
-  /** Called when the task starts or stops waiting on a failing dependency. */
-  onPause?(paused: boolean, reason?: string): void;
   /**
    * Exactly-once: each micro-batch's outputs, dead letters and consumed offset commit in one Kafka transaction
    * of this task's transactional producer. @default undefined (at-least-once with idempotent sinks)
@@ -153,7 +147,7 @@ export class Task {
       this.tracker.track(offset, (message.value?.length ?? 0) + (message.key?.length ?? 0));
       raw.set(offset, message);
       try {
-        decoded.push(await this.retrying(() => this.decode(message), "decoding"));
+        decoded.push(await this.retrying(() => decodeMessage(message, this.options), "decoding"));
       } catch (error) {
         if (error instanceof DeliveryAbandoned) return;
         poison.push(this.deadLetter(message, error, "decode"));
@@ -175,7 +169,7 @@ export class Task {
       const offset = outcome.input.offset;
       const message = raw.get(offset) as KafkaMessage;
       const traceparent = TRACING
-        ? continueTrace(headerValue(message, TRACEPARENT), this.options.applicationId)
+        ? continueTrace(lastHeader(message.headers?.[TRACEPARENT]), this.options.applicationId)
         : undefined;
       for (const letter of outcome.deadLetters) {
         poison.push(this.deadLetter(message, letter.error, letter.processor));
@@ -218,31 +212,13 @@ export class Task {
     this.notifyDrain();
   }
 
-  private async decode(message: KafkaMessage): Promise<StreamRecord> {
-    const { topic, partition } = this.options;
-    const offset = Number(message.offset);
-    const where = `${topic}/${partition}@${offset}`;
-    if (message.value === null) throw new PoisonRecordError(`decoding ${where}: the record has no value`);
-    const value = await this.options.valueSerde.deserialize(topic, message.value).catch((error: unknown) => {
-      throw withContext(error, `decoding ${where}`);
-    });
-    let key: Buffer | string | null = message.key;
-    if (message.key !== null && this.options.keySerde.format === "string") key = message.key.toString("utf8");
-    const headers: Record<string, Buffer | string | undefined> = {};
-    for (const [name, header] of Object.entries(message.headers ?? {})) {
-      headers[name] = Array.isArray(header) ? header[header.length - 1] : header;
-    }
-    if (value.writerSchemaId !== undefined) headers[WRITER_SCHEMA_HEADER] = String(value.writerSchemaId);
-    return new StreamRecord(key, value.value, headers, Number(message.timestamp), { topic, partition, offset });
-  }
-
   private async deliver(sinkName: string, records: StreamRecord[], offsets: number[], raw: Map<number, KafkaMessage>) {
     const sink = this.options.sinks.get(sinkName);
     if (!sink) throw new SluiceError(`task ${this.id}: no sink named ${sinkName}`);
     const started = performance.now();
     try {
       await this.retrying(() => sink.write(records), `writing to ${sinkName}`);
-      crashHook(sinkName);
+      crashAfterAck(sinkName);
       for (const offset of offsets) this.tracker.ack(offset);
       this.stats.countOut(sinkName, records.length, performance.now() - started);
     } catch (error) {
@@ -335,16 +311,7 @@ export class Task {
   }
 
   private deadLetter(message: KafkaMessage, error: unknown, processor: string): DeadLetter {
-    const { topic, partition } = this.options;
-    return {
-      key: message.key,
-      value: message.value,
-      headers: message.headers ?? {},
-      timestamp: message.timestamp,
-      source: { topic, partition, offset: Number(message.offset) },
-      error: error instanceof Error ? error : new Error(String(error)),
-      processor,
-    };
+    return deadLetterOf(message, error, processor, this.options);
   }
 
   private retrying<T>(step: () => Promise<T>, what: string): Promise<T> {
@@ -357,13 +324,11 @@ export class Task {
             this.log.warn({ reason, attempt }, "paused: retrying a transient failure");
           this.pauseReason = reason;
           this.stats.setPaused(true, reason);
-          this.options.onPause?.(true, reason);
         },
         onRecovered: () => {
           this.log.info({ after: what }, "resumed");
           this.pauseReason = undefined;
           this.stats.setPaused(false);
-          this.options.onPause?.(false);
         },
       },
       this.abort.signal,
@@ -435,36 +400,4 @@ export class Task {
   get failed(): unknown {
     return this.failure;
   }
-}
-
-function headerValue(message: KafkaMessage, name: string): Buffer | string | undefined {
-  const value = message.headers?.[name];
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
-
-/**
- * Fault-injection hook for tests: with `SLUICE_TEST_CRASH_AFTER_ACKS=<sink>:<n>`, the process kills itself
- * (SIGKILL) right after the n-th acknowledged write to that sink, before its offsets can be committed.
- */
-let acksBeforeCrash: { sink: string; left: number } | undefined = (() => {
-  const spec = process.env.SLUICE_TEST_CRASH_AFTER_ACKS;
-  const match = spec ? /^(.+):(\d+)$/.exec(spec) : null;
-  return match ? { sink: match[1] as string, left: Number(match[2]) } : undefined;
-})();
-
-function crashHook(sink: string): void {
-  if (acksBeforeCrash?.sink !== sink) return;
-  acksBeforeCrash.left--;
-  if (acksBeforeCrash.left <= 0) {
-    acksBeforeCrash = undefined;
-    process.kill(process.pid, "SIGKILL");
-  }
-}
-
-/** `decoding orders/2@1234: unknown schema id 17`, keeping the class (poison vs transient) and the cause. */
-function withContext(error: unknown, context: string): Error {
-  const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
-  return isRetriable(error)
-    ? new TransientError(message, { cause: error })
-    : new PoisonRecordError(message, { cause: error });
 }

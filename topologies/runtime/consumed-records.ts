@@ -1,0 +1,67 @@
+/**
+ * From a consumed Kafka message to what the task works with: the decoded StreamRecord (lineage set once, the
+ * writer schema id in a header) or, when it cannot be processed, the dead letter carrying its original bytes.
+ */
+import type { IHeaders, KafkaMessage } from "kafkajs";
+import { isRetriable, PoisonRecordError, TransientError } from "../../core/errors.ts";
+import { StreamRecord } from "../../processors/api.ts";
+import type { Serde } from "../../schemas/serde.ts";
+import type { DeadLetter } from "../../sinks/dead-letter.ts";
+
+/** Header carrying the registry id of the writer schema of the consumed value (lineage). */
+export const WRITER_SCHEMA_HEADER = "sluice-writer-schema-id";
+
+export interface PartitionSerdes {
+  topic: string;
+  partition: number;
+  keySerde: Serde;
+  valueSerde: Serde;
+}
+
+/** A Kafka header's value (the last one when it is repeated). */
+export function lastHeader(value: IHeaders[string]): Buffer | string | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+/** Decodes a message; errors say where (`decoding orders/2@1234: …`) and stay poison or transient. */
+export async function decodeMessage(message: KafkaMessage, serdes: PartitionSerdes): Promise<StreamRecord> {
+  const { topic, partition } = serdes;
+  const offset = Number(message.offset);
+  const where = `${topic}/${partition}@${offset}`;
+  if (message.value === null) throw new PoisonRecordError(`decoding ${where}: the record has no value`);
+  const value = await serdes.valueSerde.deserialize(topic, message.value).catch((error: unknown) => {
+    throw withContext(error, `decoding ${where}`);
+  });
+  let key: Buffer | string | null = message.key;
+  if (message.key !== null && serdes.keySerde.format === "string") key = message.key.toString("utf8");
+  const headers: Record<string, Buffer | string | undefined> = {};
+  for (const [name, header] of Object.entries(message.headers ?? {})) headers[name] = lastHeader(header);
+  if (value.writerSchemaId !== undefined) headers[WRITER_SCHEMA_HEADER] = String(value.writerSchemaId);
+  return new StreamRecord(key, value.value, headers, Number(message.timestamp), { topic, partition, offset });
+}
+
+/** The dead letter of a consumed message: its original key, value and headers, and why it failed where. */
+export function deadLetterOf(
+  message: KafkaMessage,
+  error: unknown,
+  processor: string,
+  at: { topic: string; partition: number },
+): DeadLetter {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    timestamp: message.timestamp,
+    source: { topic: at.topic, partition: at.partition, offset: Number(message.offset) },
+    error: error instanceof Error ? error : new Error(String(error)),
+    processor,
+  };
+}
+
+/** `decoding orders/2@1234: unknown schema id 17`, keeping the class (poison vs transient) and the cause. */
+function withContext(error: unknown, context: string): Error {
+  const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
+  return isRetriable(error)
+    ? new TransientError(message, { cause: error })
+    : new PoisonRecordError(message, { cause: error });
+}
