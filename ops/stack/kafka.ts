@@ -42,6 +42,16 @@ function serverProperties(config: StackConfig, data: string): string {
     "controller.listener.names=CONTROLLER",
     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     "inter.broker.listener.name=PLAINTEXT",
+    ...singleNodeSettings(data),
+    "log.retention.hours=168",
+    "log.segment.bytes=268435456",
+    "",
+  ].join("\n");
+}
+
+/** Storage and internal-topic settings of a one-node KRaft cluster, shared by the plain and the secure broker. */
+export function singleNodeSettings(data: string): string[] {
+  return [
     `log.dirs=${data}`,
     "num.partitions=1",
     "auto.create.topics.enable=false",
@@ -51,13 +61,11 @@ function serverProperties(config: StackConfig, data: string): string {
     "transaction.state.log.min.isr=1",
     "transaction.state.log.num.partitions=10",
     "group.initial.rebalance.delay.ms=0",
-    "log.retention.hours=168",
-    "log.segment.bytes=268435456",
-    "",
-  ].join("\n");
+  ];
 }
 
-function java(jars: string, mainClass: string, args: string[]): string[] {
+/** `java` arguments running a Kafka main class on the cached jars, without log4j configuration noise. */
+export function kafkaJava(jars: string, mainClass: string, args: string[]): string[] {
   return ["-cp", `${jars}/*`, "-Dlog4j2.configurationFile=none", mainClass, ...args];
 }
 
@@ -68,11 +76,11 @@ function prepare(config: StackConfig): ReturnType<typeof kafkaPaths> {
   writeFileSync(paths.properties, serverProperties(config, paths.data));
   if (!existsSync(join(paths.data, "meta.properties"))) {
     const tool = "kafka.tools.StorageTool";
-    const clusterId = execFileSync("java", java(paths.jars, tool, ["random-uuid"]), { encoding: "utf8" })
+    const clusterId = execFileSync("java", kafkaJava(paths.jars, tool, ["random-uuid"]), { encoding: "utf8" })
       .trim()
       .split("\n")
       .pop();
-    execFileSync("java", java(paths.jars, tool, ["format", "-t", clusterId ?? "", "-c", paths.properties]), {
+    execFileSync("java", kafkaJava(paths.jars, tool, ["format", "-t", clusterId ?? "", "-c", paths.properties]), {
       stdio: ["ignore", "pipe", "pipe"],
     });
   }
@@ -103,7 +111,7 @@ export async function startKafka(config: StackConfig): Promise<number> {
   const service: ServiceProcess = {
     name: "kafka",
     command: "java",
-    args: ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", ...java(paths.jars, "kafka.Kafka", [paths.properties])],
+    args: ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", ...kafkaJava(paths.jars, "kafka.Kafka", [paths.properties])],
     pidFile: paths.pidFile,
     logFile: paths.logFile,
   };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { CertificatePaths } from "./certificates.ts";
 import type { StackConfig } from "./config.ts";
-import { fetchKafka, kafkaPaths } from "./kafka.ts";
+import { fetchKafka, kafkaJava, kafkaPaths, singleNodeSettings } from "./kafka.ts";
 import { startProcess, waitUntil } from "./process.ts";
 
 /** Where the secure broker keeps its state, under `<stack dir>/secure/kafka`. */
@@ -56,21 +56,9 @@ function serverProperties(config: StackConfig, s: SecureKafkaSettings, certs: Ce
     `ssl.truststore.location=${certs.ca}`,
     "ssl.client.auth=none",
     "ssl.endpoint.identification.algorithm=https",
-    `log.dirs=${data}`,
-    "num.partitions=1",
-    "auto.create.topics.enable=false",
-    "offsets.topic.replication.factor=1",
-    "offsets.topic.num.partitions=10",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "transaction.state.log.num.partitions=10",
-    "group.initial.rebalance.delay.ms=0",
+    ...singleNodeSettings(data),
     "",
   ].join("\n");
-}
-
-function java(jars: string, mainClass: string, args: string[]): string[] {
-  return ["-cp", `${jars}/*`, "-Dlog4j2.configurationFile=none", mainClass, ...args];
 }
 
 /**
@@ -85,7 +73,7 @@ function prepare(config: StackConfig, settings: SecureKafkaSettings, certs: Cert
   chmodSync(paths.properties, 0o600);
   if (existsSync(join(paths.data, "meta.properties"))) return paths;
   const tool = "kafka.tools.StorageTool";
-  const clusterId = execFileSync("java", java(jars, tool, ["random-uuid"]), { encoding: "utf8" })
+  const clusterId = execFileSync("java", kafkaJava(jars, tool, ["random-uuid"]), { encoding: "utf8" })
     .trim()
     .split("\n")
     .pop();
@@ -94,7 +82,7 @@ function prepare(config: StackConfig, settings: SecureKafkaSettings, certs: Cert
     `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`,
   ]);
   try {
-    execFileSync("java", java(jars, tool, ["format", "-t", clusterId ?? "", "-c", paths.properties, ...scram]), {
+    execFileSync("java", kafkaJava(jars, tool, ["format", "-t", clusterId ?? "", "-c", paths.properties, ...scram]), {
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (error) {
@@ -139,7 +127,7 @@ export async function startSecureKafka(
   const pid = startProcess({
     name: "kafka-secure",
     command: "java",
-    args: ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", ...java(jars, "kafka.Kafka", [paths.properties])],
+    args: ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", ...kafkaJava(jars, "kafka.Kafka", [paths.properties])],
     pidFile: paths.pidFile,
     logFile: paths.logFile,
   });
