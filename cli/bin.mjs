@@ -3,6 +3,15 @@
 // needs and stack traces point at the .ts files), then hands over to cli/main.ts.
 import { register } from "tsx/esm/api";
 
+// A reader that stops early (`sluice … | head`) closes the pipe: that is the reader's choice, not a failure of
+// this command, so every command ends quietly with exit 0 instead of an unhandled EPIPE and a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
+
 register();
 const { main } = await import("./main.ts");
 process.exitCode = await main(process.argv);

@@ -20,7 +20,9 @@ export function buildProgram(): Command {
     .description("Kafka Streams-style stream processing in TypeScript for enterprise AI agents")
     .version("0.1.0")
     .showHelpAfterError()
-    .addHelpText("after", `\n${EXIT_CODES_HELP}`);
+    .addHelpText("after", `\n${EXIT_CODES_HELP}`)
+    // Before the subcommands are added, so they inherit it: their usage errors throw too, and exit 2.
+    .exitOverride();
   registerKbCommand(program);
   registerClickHouseToolCommands(program);
   registerProduceCommand(program);
@@ -34,7 +36,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;

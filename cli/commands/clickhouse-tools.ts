@@ -1,10 +1,9 @@
 /**
  * Wires `sluice migrate` (versioned, idempotent ClickHouse DDL) and `sluice sql <file>` (analytics queries as a
  * table, JSON or CSV) into the command line. Credentials come from the environment, never from arguments.
+ * The ClickHouse client loads only when one of them runs.
  */
 import type { Command } from "commander";
-import { migrateCommand } from "./migrate.ts";
-import { sqlCommand } from "./sql.ts";
 
 function emit(result: { exitCode: number; output: string }): void {
   const stream = result.exitCode === 0 ? process.stdout : process.stderr;
@@ -30,9 +29,10 @@ export function registerClickHouseToolCommands(program: Command): void {
       "after",
       "\nExamples:\n  sluice migrate\n  CLICKHOUSE_PASSWORD=… sluice migrate --url https://ch.example.com:8443 --database sluice",
     )
-    .action(async (o: { url?: string; database?: string; json?: boolean }) =>
-      emit(await migrateCommand({ ...connection(o), ...(o.json ? { json: true } : {}) })),
-    );
+    .action(async (o: { url?: string; database?: string; json?: boolean }) => {
+      const { migrateCommand } = await import("./migrate.ts");
+      emit(await migrateCommand({ ...connection(o), ...(o.json ? { json: true } : {}) }));
+    });
 
   program
     .command("sql")
@@ -45,12 +45,13 @@ export function registerClickHouseToolCommands(program: Command): void {
       "after",
       "\nExamples:\n  sluice sql ops/clickhouse/queries/decisions_per_tenant_per_hour.sql\n  sluice sql ops/clickhouse/queries/dlq_reasons.sql --format csv",
     )
-    .action(async (file: string, o: { url?: string; database?: string; format?: string }) =>
+    .action(async (file: string, o: { url?: string; database?: string; format?: string }) => {
+      const { sqlCommand } = await import("./sql.ts");
       emit(
         await sqlCommand(file, {
           ...connection(o),
           format: (o.format ?? (process.stdout.isTTY ? "table" : "json")) as "table" | "json" | "csv",
         }),
-      ),
-    );
+      );
+    });
 }

@@ -5,14 +5,11 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { REPO_ROOT } from "../../ops/stack/config.ts";
-import {
-  buildKnowledgeBase,
-  type KbInfo,
-  type KbProgress,
-  knowledgeBaseInfo,
-  updateKnowledgeBase,
-} from "../../processors/knowledge-base.ts";
+import type { KbInfo, KbProgress } from "../../processors/knowledge-base.ts";
 import { progress } from "../progress.ts";
+
+/** LanceDB and TF.js load only when a kb command runs, not for every `sluice` start. */
+const knowledgeBase = () => import("../../processors/knowledge-base.ts");
 
 interface KbCliOptions {
   from: string;
@@ -69,7 +66,8 @@ export function registerKbCommand(program: Command): void {
       .option("--json", "print JSON");
 
   /** build and update differ only in the LanceDB write: both embed `--from` with the same encoder. */
-  const write = (label: string, run: typeof buildKnowledgeBase) => async (o: KbCliOptions) => {
+  const write = (label: string, action: "buildKnowledgeBase" | "updateKnowledgeBase") => async (o: KbCliOptions) => {
+    const run = (await knowledgeBase())[action];
     const p = withProgress(label);
     const options = { db: o.db, table: o.table, encoder: o.encoder, textField: o.textField, onProgress: p.onProgress };
     printInfo(await run(o.from, options).finally(p.stop), o.json);
@@ -78,15 +76,16 @@ export function registerKbCommand(program: Command): void {
   common(kb.command("build").description("embed docs.jsonl and (re)create the table; index above 10 000 rows"))
     .requiredOption("--from <file>", "JSONL documents (one object per line, a text field)")
     .option("--text-field <field>", "field to embed", "text")
-    .action(write("kb build", buildKnowledgeBase));
+    .action(write("kb build", "buildKnowledgeBase"));
 
   common(kb.command("update").description("embed and append documents (same encoder only)"))
     .requiredOption("--from <file>", "JSONL documents")
     .option("--text-field <field>", "field to embed", "text")
-    .action(write("kb update", updateKnowledgeBase));
+    .action(write("kb update", "updateKnowledgeBase"));
 
   common(kb.command("info").description("rows, version, index and the encoder's model id")).action(
     async (o: KbCliOptions) => {
+      const { knowledgeBaseInfo } = await knowledgeBase();
       printInfo(await knowledgeBaseInfo(o.db, o.table), o.json);
     },
   );

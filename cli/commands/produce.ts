@@ -4,9 +4,7 @@
  */
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
-import { Kafka, logLevel } from "kafkajs";
-import { loadSchema, type OnInvalid, preflight, produce, reader } from "../../ops/produce/produce.ts";
-import { generate } from "../../ops/produce/readers.ts";
+import type { OnInvalid } from "../../ops/produce/produce.ts";
 import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
 import { EXIT } from "../exit-codes.ts";
 import { progress } from "../progress.ts";
@@ -58,6 +56,12 @@ Examples:
       }
       if (!["fail", "skip", "dlq"].includes(options.onInvalid))
         throw new Error("--on-invalid must be fail, skip or dlq");
+      // kafkajs and the Avro tooling load only when this command runs.
+      const [{ Kafka, logLevel }, { loadSchema, preflight, produce, reader }, { generate }] = await Promise.all([
+        import("kafkajs"),
+        import("../../ops/produce/produce.ts"),
+        import("../../ops/produce/readers.ts"),
+      ]);
       const schemaFile = resolve(REPO_ROOT, options.schema);
       const type = loadSchema(schemaFile);
       const format = options.format ?? (options.from && extname(options.from) === ".csv" ? "csv" : "jsonl");

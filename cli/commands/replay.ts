@@ -1,104 +1,9 @@
 /**
- * `sluice replay <topology> --from … --to …`: a bounded backfill. Offsets are resolved once at start; the
- * topology runs under a fresh consumer group and run id, starts at the planned offsets, stops by itself at the
- * end offsets, and tags every output with the run id. The live group's committed offsets are never touched.
+ * `sluice replay <topology> --from … --to …`: a bounded backfill under a fresh consumer group and run id; the
+ * live group's committed offsets are never touched. The work is in replay-topology.ts, loaded when it runs.
  */
 import type { Command } from "commander";
-import { ConfigError } from "../../core/errors.ts";
-import { createLogger } from "../../core/logger.ts";
-import { compileTopology } from "../../topologies/compiler.ts";
-import { Application } from "../../topologies/runtime/application.ts";
-import { formatPlan, planReplay } from "../../topologies/runtime/replay-plan.ts";
-import { TopologyResources } from "../../topologies/runtime/resources.ts";
-import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
-import { progress } from "../progress.ts";
-
-interface ReplayOptions {
-  from: string;
-  to: string;
-  runId?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  keepGroup?: boolean;
-}
-
-function defaultRunId(): string {
-  return `replay-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}`;
-}
-
-export async function replayTopology(file: string, options: ReplayOptions): Promise<void> {
-  const topology = compileTopology(loadTopologyFile(file));
-  const { spec } = topology;
-  const runId = options.runId ?? defaultRunId();
-  if (runId === "live") throw new ConfigError('--run-id "live" is the live run; a replay needs its own');
-  const groupId = `${spec.applicationId}.replay.${runId}`;
-  const topics = spec.sources.flatMap((s) => (Array.isArray(s.topic) ? s.topic : [s.topic]));
-  const logger = createLogger({ base: { topology: spec.applicationId, runId } });
-  const resources = new TopologyResources(topology, { runId, logger });
-  const admin = resources.kafka.admin();
-  await admin.connect();
-  try {
-    const plan = await planReplay(admin, topics, options.from, options.to);
-    const report = { runId, groupId, ...plan };
-    if (options.dryRun || plan.records === 0) {
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPlan(plan)}\n`);
-      if (!options.dryRun) process.stdout.write("nothing to replay\n");
-      return;
-    }
-    const existing = await admin.describeGroups([groupId]);
-    if (existing.groups.some((g) => g.state !== "Dead"))
-      throw new ConfigError(`consumer group ${groupId} already exists: pick another --run-id`);
-    for (const topic of topics) {
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: plan.partitions
-          .filter((p) => p.topic === topic)
-          .map((p) => ({ partition: p.partition, offset: String(p.start) })),
-      });
-    }
-    if (!options.json) process.stderr.write(`${formatPlan(plan)}\nrun id ${runId}, group ${groupId}\n`);
-    const endOffsets = new Map(
-      plan.partitions.filter((p) => p.records > 0).map((p) => [`${p.topic}:${p.partition}`, p.end]),
-    );
-    const bar = progress(`replay ${runId}`, plan.records);
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const app = new Application({
-        topology,
-        resources,
-        logger,
-        runId,
-        groupId,
-        endOffsets,
-        onCaughtUp: () => void app.stop().then(() => resolve(), reject),
-        onFatal: (error) => void app.stop().finally(() => reject(error)),
-      });
-      const timer = setInterval(() => bar.update(Math.min(app.recordsIn, plan.records)), 500);
-      const stopOnSignal = () => void app.stop().then(() => resolve(), reject);
-      process.once("SIGTERM", stopOnSignal);
-      process.once("SIGINT", stopOnSignal);
-      app.start().catch(reject);
-      void new Promise(() => {}).finally(() => clearInterval(timer));
-      const clear = () => clearInterval(timer);
-      app.state.onChange((_, to) => {
-        if (to === "stopped" || to === "failed") clear();
-      });
-    });
-    bar.update(plan.records);
-    bar.stop();
-    const seconds = (performance.now() - started) / 1000;
-    if (!options.keepGroup) await admin.deleteGroups([groupId]).catch(() => {});
-    const summary = { ...report, seconds: Number(seconds.toFixed(1)) };
-    process.stdout.write(
-      options.json
-        ? `${JSON.stringify(summary, null, 2)}\n`
-        : `replayed ${plan.records} records as run ${runId} in ${seconds.toFixed(1)}s\n`,
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
+import type { ReplayOptions } from "./replay-topology.ts";
 
 export function registerReplayCommand(program: Command): void {
   program
@@ -121,5 +26,8 @@ Examples:
 The live consumer group's offsets are never touched; outputs carry the run id (ClickHouse run_id, Kafka header
 sluice-run-id), so replayed rows never mix with live ones.`,
     )
-    .action((file: string, options: ReplayOptions) => replayTopology(file, options));
+    .action(async (file: string, options: ReplayOptions) => {
+      const { replayTopology } = await import("./replay-topology.ts");
+      await replayTopology(file, options);
+    });
 }

@@ -2,136 +2,10 @@
  * `sluice run <topology>`: this process joins the topology's consumer group and processes its partitions until
  * SIGTERM/SIGINT (drain, flush, commit, leave the group, exit 0; a second signal exits at once).
  * `--instances N` starts N such processes under this one, for local convenience; in production each instance is
- * its own process or pod and Kafka's group protocol spreads the partitions.
+ * its own process or pod and Kafka's group protocol spreads the partitions. The work is in run-topology.ts.
  */
-import { fork } from "node:child_process";
 import type { Command } from "commander";
-import type { Logger } from "pino";
-import { ConfigError } from "../../core/errors.ts";
-import { createLogger } from "../../core/logger.ts";
-import { compileTopology } from "../../topologies/compiler.ts";
-import { Application } from "../../topologies/runtime/application.ts";
-import { type HealthSource, startHttpServer } from "../../topologies/runtime/http-server.ts";
-import { authFailure, checkKafkaAccess } from "../../topologies/runtime/kafka-access.ts";
-import { kafkaConfig, TopologyResources } from "../../topologies/runtime/resources.ts";
-import { startTracingSdk } from "../../topologies/runtime/tracing.ts";
-import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
-import { EXIT } from "../exit-codes.ts";
-
-export interface RunOptions {
-  instances: number;
-  runId: string;
-  drainTimeout: number;
-  /**
-   * Port of /metrics, /healthz, /readyz; 0 turns the server off. Given explicitly, a port in use is an error;
-   * by default 9464 (or SLUICE_METRICS_PORT) is tried, then the next free one, so local instances coexist.
-   */
-  metricsPort?: number;
-}
-
-export async function runTopology(file: string, options: RunOptions): Promise<number> {
-  const topology = compileTopology(loadTopologyFile(file));
-  await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
-  const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
-  const resources = new TopologyResources(topology, { runId: options.runId, logger });
-  let fatal: unknown;
-  let app: Application | undefined;
-  const health = {
-    live: () => fatal === undefined && app?.state.is("failed") !== true,
-    notReady: () => app?.notReady() ?? ["starting"],
-  };
-  const server = await serveHealth(options.metricsPort, health, logger);
-  await startTracingSdk(logger);
-  const done = new Promise<void>((resolve) => {
-    app = new Application({
-      topology,
-      resources,
-      logger,
-      runId: options.runId,
-      onFatal: (error) => {
-        fatal = error;
-        logger.error({ err: error }, "stopping after a fatal error");
-        void app?.stop(options.drainTimeout).finally(resolve);
-      },
-    });
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, "second signal: exiting now");
-        process.exit(EXIT.INTERRUPTED);
-      }
-      logger.info({ signal }, "stopping: draining in-flight records");
-      void app?.stop(options.drainTimeout).then((drained) => {
-        logger.info({ drained }, "stopped");
-        resolve();
-      });
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-    app.start().catch((error: unknown) => {
-      fatal = error;
-      resolve();
-    });
-  });
-  await done;
-  server?.close();
-  // Everything is drained, committed and closed: a client handle left open must not keep a stopped member alive.
-  setTimeout(() => process.exit(process.exitCode ?? (fatal === undefined ? 0 : 1)), 3000).unref();
-  if (fatal !== undefined) throw authFailure(fatal, kafkaConfig(topology)) ?? fatal;
-  return EXIT.OK;
-}
-
-async function serveHealth(port: number | undefined, health: HealthSource, logger: Logger) {
-  if (port === 0) return undefined;
-  if (port !== undefined) return startHttpServer(port, health);
-  const base = Number(process.env.SLUICE_METRICS_PORT ?? 9464);
-  if (base === 0) return undefined;
-  for (let candidate = base; candidate < base + 32; candidate++) {
-    try {
-      const server = await startHttpServer(candidate, health);
-      logger.info({ port: candidate }, "serving /metrics, /healthz, /readyz");
-      return server;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-    }
-  }
-  logger.warn({ from: base }, "no free port for /metrics near the default: metrics are off");
-  return undefined;
-}
-
-/** Starts `count` child `sluice run` processes and forwards SIGTERM/SIGINT to them. */
-async function runInstances(file: string, options: RunOptions): Promise<number> {
-  const children = Array.from({ length: options.instances }, (_, i) =>
-    fork(
-      process.argv[1] as string,
-      [
-        "run",
-        file,
-        "--run-id",
-        options.runId,
-        "--drain-timeout",
-        String(options.drainTimeout),
-        ...(options.metricsPort === undefined
-          ? []
-          : ["--metrics-port", String(options.metricsPort > 0 ? options.metricsPort + i : 0)]),
-      ],
-      {
-        env: { ...process.env, SLUICE_INSTANCE: String(i) },
-        stdio: "inherit",
-      },
-    ),
-  );
-  const forward = (signal: NodeJS.Signals) => {
-    for (const child of children) if (child.exitCode === null) child.kill(signal);
-  };
-  process.on("SIGTERM", forward);
-  process.on("SIGINT", forward);
-  const codes = await Promise.all(
-    children.map((child) => new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)))),
-  );
-  return codes.find((code) => code !== 0) ?? EXIT.OK;
-}
+import type { RunOptions } from "./run-topology.ts";
 
 export function registerRunCommand(program: Command): void {
   program
@@ -151,6 +25,7 @@ export function registerRunCommand(program: Command): void {
       "\nExamples:\n  sluice run topologies/examples/support-triage.yaml\n  sluice run topologies/examples/passthrough.yaml --instances 3\n\nIn production run one instance per process or pod; Kafka's group protocol assigns the partitions.",
     )
     .action(async (file: string, options: RunOptions) => {
+      const { runInstances, runTopology } = await import("./run-topology.ts");
       process.exitCode = options.instances > 1 ? await runInstances(file, options) : await runTopology(file, options);
     });
 }

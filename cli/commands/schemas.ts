@@ -5,7 +5,6 @@
  */
 import type { Command } from "commander";
 import { endpoints } from "../../ops/stack/config.ts";
-import { checkCompatibility, registerSchemas } from "../../schemas/registry-tools.ts";
 import { EXIT } from "../exit-codes.ts";
 
 interface SchemaOptions {
@@ -30,6 +29,7 @@ export function registerSchemasCommand(program: Command): void {
 
   common(schemas.command("register").description("register every schema under its subjects")).action(
     async (options: SchemaOptions) => {
+      const { registerSchemas } = await import("../../schemas/registry-tools.ts");
       const registered = await registerSchemas(options.dir, options.registry ?? endpoints().schemaRegistryUrl);
       process.stdout.write(
         options.json
@@ -41,6 +41,7 @@ export function registerSchemasCommand(program: Command): void {
 
   common(schemas.command("check").description("test every schema against the registered versions")).action(
     async (options: SchemaOptions) => {
+      const { checkCompatibility } = await import("../../schemas/registry-tools.ts");
       const results = await checkCompatibility(options.dir, options.registry ?? endpoints().schemaRegistryUrl);
       if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else {

@@ -1,17 +1,13 @@
 /**
- * `sluice stack up|down|status`: one line per service with its address, or JSON with `--json`.
+ * `sluice stack up|down|status`: one line per service with its address, or JSON with `--json`. The stack's
+ * modules load only when a stack command runs.
  */
 import type { Command } from "commander";
-import { securePaths, secureStackDown, secureStackStatus, secureStackUp } from "../../ops/stack/secure.ts";
-import {
-  type ServiceName,
-  type ServiceStatus,
-  stackDown,
-  stackFetch,
-  stackStatus,
-  stackUp,
-} from "../../ops/stack/stack.ts";
+import type { ServiceName, ServiceStatus } from "../../ops/stack/stack.ts";
 import { EXIT } from "../exit-codes.ts";
+
+const stackModule = () => import("../../ops/stack/stack.ts");
+const secureModule = () => import("../../ops/stack/secure.ts");
 
 function line(s: ServiceStatus): string {
   const extra = [
@@ -41,6 +37,8 @@ export function registerStackCommand(program: Command): void {
     .option("--secure", "the secure stack instead: Kafka with SASL_SSL (SCRAM-SHA-512) and a ClickHouse password user")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean; secure?: boolean }) => {
+      const { securePaths, secureStackUp } = await secureModule();
+      const { stackUp } = await stackModule();
       print(options.secure ? await secureStackUp() : await stackUp(), options.json === true);
       if (options.secure && !options.json) process.stdout.write(`credentials: ${securePaths().credentials}\n`);
     });
@@ -52,6 +50,8 @@ export function registerStackCommand(program: Command): void {
     .option("--secure", "stop the secure Kafka")
     .option("--json", "print JSON")
     .action(async (services: ServiceName[], options: { json?: boolean; secure?: boolean }) => {
+      const { secureStackDown } = await secureModule();
+      const { stackDown } = await stackModule();
       const statuses = options.secure
         ? await secureStackDown()
         : await stackDown(undefined, services.length ? services : undefined);
@@ -61,7 +61,8 @@ export function registerStackCommand(program: Command): void {
   stack
     .command("fetch")
     .description("install and download what the services need (Debian ClickHouse, Kafka and Apicurio from Maven)")
-    .action(() => {
+    .action(async () => {
+      const { stackFetch } = await stackModule();
       stackFetch();
       process.stdout.write("stack artifacts ready\n");
     });
@@ -72,6 +73,8 @@ export function registerStackCommand(program: Command): void {
     .option("--secure", "the secure stack (secure Kafka and ClickHouse)")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean; secure?: boolean }) => {
+      const { secureStackStatus } = await secureModule();
+      const { stackStatus } = await stackModule();
       const statuses = options.secure ? await secureStackStatus() : await stackStatus();
       print(statuses, options.json === true);
       if (statuses.some((s) => s.state === "down")) process.exitCode = EXIT.UNAVAILABLE;

@@ -1,13 +1,8 @@
 /**
  * `sluice status <topology>`: the consumer group's progress from the broker (committed, end, lag per partition,
- * members, dead letters), as text or `--json`.
+ * members, dead letters), as text or `--json`. The Kafka client loads only when it runs.
  */
 import type { Command } from "commander";
-import { Kafka } from "kafkajs";
-import { compileTopology } from "../../topologies/compiler.ts";
-import { formatStatus, groupStatus } from "../../topologies/runtime/group-status.ts";
-import { kafkaConfig } from "../../topologies/runtime/resources.ts";
-import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -21,6 +16,14 @@ export function registerStatusCommand(program: Command): void {
       "\nExamples:\n  sluice status topologies/examples/support-triage.yaml\n  sluice status topologies/examples/support-triage.yaml --json",
     )
     .action(async (file: string, options: { group?: string; json?: boolean }) => {
+      const [{ Kafka }, { compileTopology }, { formatStatus, groupStatus }, { kafkaConfig }, { loadTopologyFile }] =
+        await Promise.all([
+          import("kafkajs"),
+          import("../../topologies/compiler.ts"),
+          import("../../topologies/runtime/group-status.ts"),
+          import("../../topologies/runtime/resources.ts"),
+          import("../../topologies/yaml-loader.ts"),
+        ]);
       const topology = compileTopology(loadTopologyFile(file), { checkProcessors: false });
       const { spec } = topology;
       const admin = new Kafka(kafkaConfig(topology)).admin();

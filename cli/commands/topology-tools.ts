@@ -1,9 +1,8 @@
 /**
- * Wires `sluice validate` and `sluice describe` into the command line: both work without any service.
+ * Wires `sluice validate` and `sluice describe` into the command line: both work without any service. The
+ * topology compiler loads only when one of them runs, so `sluice --help` stays quick.
  */
 import type { Command } from "commander";
-import { describeCommand } from "./describe.ts";
-import { validateCommand } from "./validate.ts";
 
 function emit(result: { exitCode: number; output: string }): void {
   const stream = result.exitCode === 0 ? process.stdout : process.stderr;
@@ -21,9 +20,10 @@ export function registerTopologyToolCommands(program: Command): void {
       "after",
       "\nExamples:\n  sluice validate topologies/examples/*.yaml\n  sluice validate my-topology.yaml --json",
     )
-    .action((files: string[], options: { json?: boolean }) =>
-      emit(validateCommand(files, { json: options.json === true })),
-    );
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { validateCommand } = await import("./validate.ts");
+      emit(validateCommand(files, { json: options.json === true }));
+    });
 
   program
     .command("describe")
@@ -34,5 +34,8 @@ export function registerTopologyToolCommands(program: Command): void {
       "after",
       "\nExamples:\n  sluice describe topologies/examples/support-triage.yaml\n  sluice describe topologies/examples/order-routing.yaml --format mermaid",
     )
-    .action((file: string, options: { format: string }) => emit(describeCommand(file, { format: options.format })));
+    .action(async (file: string, options: { format: string }) => {
+      const { describeCommand } = await import("./describe.ts");
+      emit(describeCommand(file, { format: options.format }));
+    });
 }
