@@ -106,6 +106,12 @@ const live = {
     labelNames: ["backend"],
     registers: [registry],
   }),
+  kbTierBytes: new Gauge({
+    name: "sluice_kb_tier_bytes",
+    help: "Bytes of knowledge-base vectors an enrich stage holds in memory, one series per active tier (memory, or lancedb at 0) and table version (shared by the process's tasks).",
+    labelNames: ["topology", "processor", "table", "version", "tier"],
+    registers: [registry],
+  }),
   clickhouseRows: new Counter({
     name: "sluice_clickhouse_rows_total",
     help: "Rows ClickHouse acknowledged, per sink.",
@@ -118,7 +124,7 @@ const live = {
  * `SLUICE_METRICS=off` swaps every metric for a no-op (to measure what metrics cost: ops/bench/observability-
  * overhead.ts). @default on
  */
-const NOOP = { inc() {}, observe() {}, set() {} };
+const NOOP = { inc() {}, observe() {}, set() {}, remove() {} };
 export const metrics: typeof live =
   process.env.SLUICE_METRICS === "off"
     ? (Object.fromEntries(Object.keys(live).map((k) => [k, NOOP])) as unknown as typeof live)

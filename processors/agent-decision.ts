@@ -45,6 +45,8 @@ export interface AgentDecision {
   encoder_model_id: string | null;
   kb_table: string | null;
   kb_version: number | null;
+  /** Which retrieval tier answered: `memory` (exact, in process) or `lancedb`. */
+  kb_tier: string | null;
   retrieved_ids: string[];
   retrieved_distances: number[];
   event_time: number;
@@ -74,7 +76,7 @@ export function agentDecision(
   if (!inference?.model_id)
     throw new PoisonRecordError(`${ctx.processorName}: field ${f.inferenceField} has no model_id (run infer first)`);
   const retrieval = readPath(value, f.retrievalField) as
-    | { table?: string; version?: number; ids?: string[]; distances?: number[] }
+    | { table?: string; version?: number; tier?: string; ids?: string[]; distances?: number[] }
     | undefined;
   const { source } = record;
   const eventTime = Number(readPath(value, f.eventTimeField));
@@ -95,6 +97,7 @@ export function agentDecision(
     encoder_model_id: str(readPath(value, f.encoderModelField)),
     kb_table: retrieval?.table ?? null,
     kb_version: typeof retrieval?.version === "number" ? retrieval.version : null,
+    kb_tier: str(retrieval?.tier),
     retrieved_ids: retrieval?.ids ?? [],
     retrieved_distances: retrieval?.distances ?? [],
     event_time: Number.isFinite(eventTime) ? eventTime : record.timestamp,

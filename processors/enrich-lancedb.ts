@@ -1,20 +1,23 @@
 /**
- * `enrich`: top-k nearest knowledge-base documents from an embedded LanceDB table for each record's vector,
- * optionally filtered by a record field (tenant), one multi-vector query per filter group of a micro-batch,
- * an LRU cache with TTL, and the table version pinned at task start and written on every record.
+ * `enrich`: top-k nearest knowledge-base documents of a LanceDB table for each record's vector, optionally filtered
+ * by a record field (tenant). The pinned table version is answered from memory when it fits the memory budget
+ * (exact, one matrix product per filter group of a micro-batch: kb-memory-tier.ts), else by LanceDB (one
+ * multi-vector query per filter group, an LRU cache with TTL). The version and the tier are written on every record.
  */
 import path from "node:path";
-import type * as lancedb from "@lancedb/lancedb";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { BatchError, ConfigError, PoisonRecordError, TransientError } from "../core/errors.ts";
+import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
+import { groupKey } from "./kb-memory-tier.ts";
 import { type QueryOptions, type Retrieved, searchBatched, searchEach } from "./kb-query.ts";
-import { describeKbTable, openKbTable, sqlLiteral } from "./kb-table.ts";
+import { describeKbTable, openKbTable } from "./kb-table.ts";
+import { type ActiveTier, KbTiers } from "./kb-tiers.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
 
 export const enrichConfig = z
@@ -57,6 +60,23 @@ export const enrichConfig = z
         ttlMs: z.number().int().positive().default(300_000),
       })
       .prefault({}),
+    memory: z
+      .strictObject({
+        /**
+         * Which tier answers: `auto` loads the pinned version into memory (exact search) when it fits `maxBytes`
+         * and queries LanceDB otherwise (with its ANN index when the table has one); `lancedb` always queries
+         * LanceDB. The active tier is logged, exported as `sluice_kb_tier_bytes` and recorded as `kb_tier`.
+         * @default "auto"
+         */
+        tier: z.enum(["auto", "lancedb"]).default("auto"),
+        /** Memory budget of the in-memory tier, in bytes (vectors, norms, ids and copied fields). @default 268435456 (256 MiB) */
+        maxBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(256 * 1024 * 1024),
+      })
+      .prefault({}),
     /** IVF partitions probed when the table has an IVF index (processors/kb-index-params.ts). @default 20 */
     nprobes: z.number().int().positive().default(QUERY_DEFAULTS.nprobes),
     /** Exact re-ranking of topK × refineFactor candidates when the table has an index. @default 5 */
@@ -68,9 +88,9 @@ export type EnrichConfig = z.infer<typeof enrichConfig>;
 interface Pending {
   index: number;
   value: Record<string, unknown>;
-  vector: number[];
-  group: string | undefined;
-  cacheKey: string;
+  vector: ArrayLike<number>;
+  /** SQL literal of the filter value (`''` without a filter): the LanceDB `where` and the memory tier's group. */
+  group: string;
 }
 
 export const enrichProcessor = defineProcessor({
@@ -85,9 +105,8 @@ export const enrichProcessor = defineProcessor({
         ? new LRUCache<string, Retrieved>({ max: config.cache.maxEntries, ttl: config.cache.ttlMs })
         : undefined;
     let ctx: ProcessorContext;
-    let table: lancedb.Table;
+    let tiers: KbTiers;
     let dim = 0;
-    let version = 0;
     let refreshedAt = 0;
 
     const refresh = async () => {
@@ -95,17 +114,15 @@ export const enrichProcessor = defineProcessor({
         config.refresh.policy === "latest" ||
         (config.refresh.policy === "interval" && ctx.now() - refreshedAt >= config.refresh.intervalMs);
       if (!due) return;
-      await table.checkoutLatest();
-      version = await table.version();
-      await table.checkout(version);
       refreshedAt = ctx.now();
+      await tiers.refresh();
     };
 
-    const queryOptions = (group: string | undefined): QueryOptions => ({
+    const queryOptions = (group: string): QueryOptions => ({
       topK: config.topK,
       columns: config.fields,
       idColumn: config.idColumn,
-      ...(group !== undefined && filterColumn ? { where: `${filterColumn} = ${group}` } : {}),
+      ...(group !== "" && filterColumn ? { where: `${filterColumn} = ${group}` } : {}),
       nprobes: config.nprobes,
       refineFactor: config.refineFactor,
     });
@@ -116,28 +133,84 @@ export const enrichProcessor = defineProcessor({
       if (!Array.isArray(raw) && !ArrayBuffer.isView(raw)) {
         throw new PoisonRecordError(`${ctx.processorName}: vector field ${config.vectorField} is missing`);
       }
-      const vector = Array.from(raw as ArrayLike<number>, Number);
-      if (vector.length !== dim || vector.some((x) => !Number.isFinite(x))) {
+      const vector = raw as ArrayLike<number>;
+      let finite = true;
+      for (let d = 0; d < vector.length; d++) if (!Number.isFinite(vector[d])) finite = false;
+      if (vector.length !== dim || !finite) {
         throw new PoisonRecordError(
           `${ctx.processorName}: vector field ${config.vectorField} has dimension ${vector.length}${vector.length === dim ? " with non-finite values" : ""}, table ${config.table} has ${dim}`,
         );
       }
-      let group: string | undefined;
+      let group = "";
       if (config.filterField) {
         const f = readPath(value, config.filterField);
         if (f === undefined || f === null || f === "") {
           throw new PoisonRecordError(`${ctx.processorName}: filter field ${config.filterField} is missing`);
         }
-        group = sqlLiteral(f);
+        group = groupKey(f);
       }
-      const cacheKey = `${version}\0${group ?? ""}\0${Buffer.from(new Float32Array(vector).buffer).toString("base64")}`;
-      return { index, value, vector, group, cacheKey };
+      return { index, value, vector, group };
+    };
+
+    /** LanceDB tier: cached answers first, then one multi-vector query per filter group, the groups concurrently. */
+    const searchLanceDb = async (pending: readonly Pending[], version: number, results: Map<number, Retrieved>) => {
+      const misses = new Map<string, { p: Pending; key: string }[]>();
+      for (const p of pending) {
+        const key = `${version}\0${p.group}\0${Buffer.from(Float32Array.from(p.vector).buffer).toString("base64")}`;
+        const hit = cache?.get(key);
+        if (hit) results.set(p.index, hit);
+        else misses.set(p.group, [...(misses.get(p.group) ?? []), { p, key }]);
+      }
+      ctx.metrics.count("cache_hits", results.size);
+      const search = config.batchQuery ? searchBatched : searchEach;
+      try {
+        await Promise.all(
+          [...misses].map(async ([group, list]) => {
+            const found = await search(
+              tiers.queryTable,
+              list.map((m) => m.p.vector),
+              queryOptions(group),
+            );
+            list.forEach((m, i) => {
+              const r = found[i] as Retrieved;
+              results.set(m.p.index, r);
+              cache?.set(m.key, r);
+            });
+          }),
+        );
+      } catch (error) {
+        throw new TransientError(
+          `${ctx.processorName}: querying table ${config.table}: ${(error as Error).message.split("\n")[0]}`,
+          { cause: error },
+        );
+      }
+    };
+
+    /** Memory tier: one exact top-k pass per filter group of the micro-batch. */
+    const searchMemory = (pending: readonly Pending[], active: ActiveTier, results: Map<number, Retrieved>) => {
+      const groups = new Map<string, Pending[]>();
+      for (const p of pending) {
+        const list = groups.get(p.group);
+        if (list) list.push(p);
+        else groups.set(p.group, [p]);
+      }
+      for (const [group, list] of groups) {
+        const found = active.memory?.search(
+          list.map((p) => p.vector),
+          group,
+          config.topK,
+        );
+        list.forEach((p, i) => {
+          results.set(p.index, found?.[i] as Retrieved);
+        });
+      }
     };
 
     const processBatch = async (records: readonly StreamRecord[]) => {
       const started = ctx.now();
       const t0 = performance.now();
       await refresh();
+      const active = tiers.current; // one tier and version for the whole micro-batch
       const failures = new BatchError(`${ctx.processorName}: some records could not be enriched`);
       const pending: Pending[] = [];
       records.forEach((record, i) => {
@@ -148,42 +221,18 @@ export const enrichProcessor = defineProcessor({
         }
       });
       const results = new Map<number, Retrieved>();
-      const misses = new Map<string | undefined, Pending[]>();
-      for (const p of pending) {
-        const hit = cache?.get(p.cacheKey);
-        if (hit) results.set(p.index, hit);
-        else misses.set(p.group, [...(misses.get(p.group) ?? []), p]);
-      }
-      ctx.metrics.count("cache_hits", results.size);
-      try {
-        for (const [group, list] of misses) {
-          const search = config.batchQuery ? searchBatched : searchEach;
-          const found = await search(
-            table,
-            list.map((p) => p.vector),
-            queryOptions(group),
-          );
-          list.forEach((p, i) => {
-            const r = found[i] as Retrieved;
-            results.set(p.index, r);
-            cache?.set(p.cacheKey, r);
-          });
-        }
-      } catch (error) {
-        throw new TransientError(
-          `${ctx.processorName}: querying table ${config.table}: ${(error as Error).message.split("\n")[0]}`,
-          { cause: error },
-        );
-      }
+      if (active.tier === "memory") searchMemory(pending, active, results);
+      else await searchLanceDb(pending, active.version, results);
       const timing = {
         name: ctx.processorName,
         started_at: started,
         duration_ms: performance.now() - t0,
         batch_size: records.length,
       };
+      const { version, tier } = active;
       for (const p of pending) {
         const r = results.get(p.index) as Retrieved;
-        const retrieval = { table: config.table, version, ids: r.ids, distances: r.distances, fields: r.fields };
+        const retrieval = { table: config.table, version, tier, ids: r.ids, distances: r.distances, fields: r.fields };
         ctx.forward(
           (records[p.index] as StreamRecord).withValue(withStage(p.value, { [config.outputField]: retrieval }, timing)),
         );
@@ -192,10 +241,18 @@ export const enrichProcessor = defineProcessor({
       if (failures.failures.size > 0) throw failures;
     };
 
+    const tierLabels = (t: ActiveTier) => ({
+      topology: ctx.applicationId,
+      processor: ctx.processorName,
+      table: config.table,
+      version: String(t.version),
+      tier: t.tier,
+    });
+
     return {
       async init(context) {
         ctx = context;
-        ({ table } = await openKbTable(uri, config.table));
+        const { db, table } = await openKbTable(uri, config.table);
         const info = await describeKbTable(table, config.table);
         dim = info.dim;
         if (config.encoder)
@@ -204,10 +261,28 @@ export const enrichProcessor = defineProcessor({
           if (!info.columns.includes(column))
             throw new ConfigError(`knowledge-base table ${config.table} has no column ${column}`);
         }
-        version = await table.version();
-        await table.checkout(version);
+        tiers = new KbTiers(table, () => db.openTable(config.table), {
+          uri,
+          tableName: config.table,
+          idColumn: config.idColumn,
+          filterColumn,
+          fields: config.fields,
+          dim,
+          mode: config.memory.tier,
+          maxBytes: config.memory.maxBytes,
+          logger: ctx.logger,
+          onActive(next, previous, previousFreed) {
+            if (previous && previousFreed) metrics.kbTierBytes.remove(tierLabels(previous));
+            metrics.kbTierBytes.set(tierLabels(next), next.bytes);
+          },
+        });
+        await tiers.start(await table.version());
         refreshedAt = ctx.now();
-        ctx.logger.info({ table: config.table, version, dim, encoder: info.encoderModelId }, "enrich ready");
+        const { version, tier, bytes } = tiers.current;
+        ctx.logger.info(
+          { table: config.table, version, tier, bytes, dim, encoder: info.encoderModelId },
+          "enrich ready",
+        );
       },
       processBatch,
       async process(record) {
@@ -217,8 +292,9 @@ export const enrichProcessor = defineProcessor({
           throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
         }
       },
-      close() {
-        table?.close();
+      async close() {
+        const freed = await tiers?.close();
+        if (freed) metrics.kbTierBytes.remove(tierLabels(freed));
       },
     };
   },

@@ -64,30 +64,38 @@ describe("enrich", () => {
   });
 
   it("gives the same answers with one query per micro-batch and one per record; repeats hit the cache", async () => {
-    const batched = await run({ batchQuery: true, cache: { maxEntries: 0 } });
-    const single = await run({ batchQuery: false, cache: { maxEntries: 0 } });
+    const lancedb = { tier: "lancedb" };
+    const batched = await run({ batchQuery: true, cache: { maxEntries: 0 }, memory: lancedb });
+    const single = await run({ batchQuery: false, cache: { maxEntries: 0 }, memory: lancedb });
+    const memory = await run({ cache: { maxEntries: 0 } });
     const strip = (d: typeof batched) =>
       (d.readValues("out") as { retrieval: Retrieval }[]).map((o) => o.retrieval.ids);
     expect(strip(batched)).toEqual(strip(single));
-    const cached = await run({ topK: 3 });
+    expect(strip(memory)).toEqual(strip(single));
+    const tiers = (d: typeof batched) =>
+      (d.readValues("out") as { retrieval: { tier: string } }[]).map((o) => o.retrieval.tier);
+    expect(new Set(tiers(memory))).toEqual(new Set(["memory"]));
+    expect(new Set(tiers(batched))).toEqual(new Set(["lancedb"]));
+    const cached = await run({ topK: 3, memory: lancedb });
     await cached.pipeInput(
       "enterprise-events",
       events.map((e) => ({ value: e.event })),
     );
     expect(cached.metrics()["enrich.cache_hits"]).toBe(events.length);
-    for (const d of [batched, single, cached]) await d.close();
+    for (const d of [batched, single, memory, cached]) await d.close();
   });
 
-  it("keeps the version pinned at start unless refresh is latest", async () => {
+  it("keeps the version pinned at start unless refresh is latest (LanceDB at once, memory once reloaded)", async () => {
     const localDb = await knowledgeBase(await sampleDocs(1));
     const tenantOne = events
       .filter((e) => e.event.tenant_id === "tenant-001")
       .slice(0, 3)
       .map((e) => ({ value: e.event }));
-    const make = (policy: string) =>
-      driverFor(PIPELINE({ refresh: { policy } }), { sinkFrom: "enrich", env: { KB: localDb } });
+    const make = (policy: string, tier = "auto") =>
+      driverFor(PIPELINE({ refresh: { policy }, memory: { tier } }), { sinkFrom: "enrich", env: { KB: localDb } });
     const pinned = await make("pinned");
-    const latest = await make("latest");
+    const latest = await make("latest", "lancedb");
+    const latestMemory = await make("latest");
     const newDoc = {
       doc_id: "kb-new-1",
       tenant_id: "tenant-001",
@@ -101,7 +109,18 @@ describe("enrich", () => {
       (d.readValues("out") as { retrieval: Retrieval }[]).map((o) => o.retrieval.version);
     expect(versions(latest)).toEqual([updated.version, updated.version, updated.version]);
     expect(versions(pinned).every((v) => v < updated.version)).toBe(true);
-    for (const d of [pinned, latest]) await d.close();
+    // The memory tier keeps answering with the old version while the new one loads, then swaps it in whole.
+    for (let i = 0; i < 50 && versions(latestMemory).at(-1) !== updated.version; i++) {
+      await latestMemory.pipeInput("enterprise-events", tenantOne.slice(0, 1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const seen = versions(latestMemory);
+    expect(seen.at(-1)).toBe(updated.version);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    // …and answers as LanceDB does at the new version.
+    const last = (d: typeof pinned) => d.readValues("out") as { retrieval: Retrieval }[];
+    expect(last(latestMemory).at(-1)?.retrieval.ids).toEqual(last(latest)[0]?.retrieval.ids);
+    for (const d of [pinned, latest, latestMemory]) await d.close();
   });
 
   it("dead-letters a vector of the wrong dimension, naming the field", async () => {
