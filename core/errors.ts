@@ -65,12 +65,11 @@ export class TransientError extends SluiceError {
   }
 }
 
-/** A transient failure outlived its retry policy. The partition pauses; nothing is skipped. */
-export class RetriesExceededError extends SluiceError {
-  constructor(message: string, options: Omit<SluiceErrorOptions, "retriable"> = {}) {
-    super(message, { ...options, retriable: false });
-  }
-}
+/**
+ * Another process took over this transactional id (a newer producer epoch): this one is a zombie and must stop
+ * without committing. Raised by the exactly-once producer.
+ */
+export class ProducerFencedError extends SluiceError {}
 
 /** Authentication or TLS failed (wrong password, untrusted certificate): retrying cannot help. Exit code 4. */
 export class AuthError extends SluiceError {
@@ -99,10 +98,4 @@ export class BatchError extends SluiceError {
 /** True when retrying may help: a TransientError, or any error flagged `retriable` (KafkaJS errors too). */
 export function isRetriable(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { retriable?: unknown }).retriable === true;
-}
-
-/** Prefixes context to an error message keeping the cause: `decoding orders/2@1234: unknown schema id 17`. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

@@ -7,11 +7,11 @@ import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickh
 import type { BulkheadPolicy } from "cockatiel";
 import { bulkhead } from "cockatiel";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { BatchError, ConfigError, SluiceError, TransientError } from "../core/errors.ts";
 import { silentLogger } from "../core/logger.ts";
 import type { StreamRecord } from "../processors/api.ts";
 import type { Sink } from "./api.ts";
-import type { ClickHouseSinkConfig } from "./clickhouse.config.ts";
 import { asSinkError } from "./clickhouse-errors.ts";
 import {
   type ClickHouseFeatures,
@@ -22,6 +22,31 @@ import {
 } from "./clickhouse-features.ts";
 import { Inserter, type InsertPolicyOptions } from "./clickhouse-insert.ts";
 import { type ColumnInfo, type InsertFormat, RowMapper } from "./clickhouse-rows.ts";
+import { defineSink, type SinkEnvironment } from "./define.ts";
+
+/** Config of the ClickHouse sink (`type: clickhouse`): table, batching limits and the column mapping. */
+export const clickhouseSinkConfig = z.strictObject({
+  /** Destination table (optionally `database.table`). */
+  table: z.string().min(1),
+  /** Rows per INSERT at most. @default 10000 */
+  maxRows: z.number().int().positive().default(10_000),
+  /** Bytes (JSON) per INSERT at most. @default 16777216 (16 MiB) */
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
+  /** Longest a row waits in the buffer before an INSERT. @default 1000 */
+  maxWaitMs: z.number().int().nonnegative().default(1000),
+  /** INSERTs in flight at once. @default 2 */
+  maxInFlightInserts: z.number().int().positive().default(2),
+  /**
+   * Column name → field path in the record value (`customer.tier`). @default every top-level value field
+   * maps to the column of the same name
+   */
+  columns: z.record(z.string().min(1), z.string().min(1)).optional(),
+});
+export type ClickHouseSinkConfig = z.infer<typeof clickhouseSinkConfig>;
 
 export interface ClickHouseSinkOptions extends InsertPolicyOptions {
   /** Name of the sink node in the topology. */
@@ -290,3 +315,31 @@ export class ClickHouseSink implements Sink {
     write.reject(batchError);
   }
 }
+
+/**
+ * A ClickHouse sink on the topology's server, sharing the process-wide insert slots. `lineage: false` for tables
+ * keyed otherwise (`pipeline_metrics`, `audit_log`). Throws a `ConfigError` when the topology has no ClickHouse.
+ */
+export function clickhouseSinkIn(env: SinkEnvironment, config: ClickHouseSinkConfig, lineage = true): ClickHouseSink {
+  const server = env.clickhouse;
+  if (!server) throw new ConfigError(`sink ${env.name}: the topology has no clickhouse: {url} section`);
+  return new ClickHouseSink({
+    name: env.name,
+    config,
+    runId: env.runId,
+    url: server.url,
+    username: server.username,
+    password: server.password,
+    database: server.database,
+    lineage,
+    slots: env.insertSlots,
+  });
+}
+
+/** `type: clickhouse`: batched, idempotent INSERTs keyed by lineage into a ReplacingMergeTree table. */
+export const clickhouseSinkDefinition = defineSink({
+  type: "clickhouse",
+  summary: "inserts records as rows of a ClickHouse table, batched and idempotent by lineage key",
+  config: clickhouseSinkConfig,
+  create: (config, env) => clickhouseSinkIn(env, config),
+});

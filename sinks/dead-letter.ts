@@ -4,10 +4,23 @@
  * can be inspected and replayed. Resolves only after the broker's ack; the partition then moves on.
  */
 import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
+import { z } from "zod";
 import { ConfigError } from "../core/errors.ts";
-import type { RecordSource } from "../processors/api.ts";
-import { defaultDeadLetterTopic } from "./dead-letter.config.ts";
+import type { RecordSource, StreamRecord } from "../processors/api.ts";
+import { defineSink } from "./define.ts";
 import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
+
+/** Config of the dead-letter sink (`type: dead-letter`): where poison records go. */
+export const deadLetterSinkConfig = z.strictObject({
+  /** Dead-letter topic. @default `<applicationId>.dlq` */
+  topic: z.string().min(1).optional(),
+});
+export type DeadLetterSinkConfig = z.infer<typeof deadLetterSinkConfig>;
+
+/** The dead-letter topic of an application when none is configured. */
+export function defaultDeadLetterTopic(applicationId: string): string {
+  return `${applicationId}.dlq`;
+}
 
 /** Headers a dead letter carries besides the original ones. */
 export const DLQ_HEADERS = {
@@ -21,8 +34,8 @@ export const DLQ_HEADERS = {
   runId: "sluice-dlq-run-id",
 } as const;
 
-/** One failed record as it was consumed, and why it failed. */
-export interface DeadLetter {
+/** One failed record as it was consumed (its original bytes), and why it failed: a message for the DLQ topic. */
+export interface DeadLetterMessage {
   /** The consumed key bytes, untouched. */
   key: Buffer | null;
   /** The consumed value bytes, untouched (never the decoded value). */
@@ -80,7 +93,7 @@ export class DeadLetterWriter {
   }
 
   /** Writes the dead letters; resolves after the broker's ack, rejects with `TransientError` when it is down. */
-  async write(letters: readonly DeadLetter[]): Promise<void> {
+  async write(letters: readonly DeadLetterMessage[]): Promise<void> {
     if (letters.length === 0) return;
     const messages = letters.map((letter) => this.toMessage(letter));
     try {
@@ -96,7 +109,7 @@ export class DeadLetterWriter {
     await this.owned?.disconnect();
   }
 
-  private toMessage(letter: DeadLetter): Message {
+  private toMessage(letter: DeadLetterMessage): Message {
     const now = (this.options.now ?? Date.now)();
     const max = this.options.maxMessageBytes ?? 4096;
     const headers: IHeaders = { ...letter.headers };
@@ -111,3 +124,32 @@ export class DeadLetterWriter {
     return { key: letter.key, value: letter.value, headers, timestamp: letter.timestamp ?? String(now) };
   }
 }
+
+/**
+ * `type: dead-letter`: records the topology routes here go to the dead-letter topic as they are (value as JSON);
+ * a `dead-letter` node with no `from` also collects every record a node rejected.
+ */
+export const deadLetterSinkDefinition = defineSink({
+  type: "dead-letter",
+  summary: "writes records to the dead-letter topic with the reason in headers",
+  config: deadLetterSinkConfig.prefault({}),
+  transactional: true,
+  create: (_config, env) => {
+    const { name, deadLetters } = env;
+    return {
+      name,
+      write: (records: readonly StreamRecord[]) =>
+        deadLetters.write(
+          records.map((record) => ({
+            key: typeof record.key === "string" ? Buffer.from(record.key) : record.key,
+            value: Buffer.from(JSON.stringify(record.value)),
+            source: record.source,
+            error: new Error(`routed to ${name} by the topology`),
+            processor: name,
+          })),
+        ),
+      flush: async () => {},
+      close: async () => {},
+    };
+  },
+});

@@ -5,7 +5,7 @@
  */
 import type { Kafka, Producer, ProducerRecord, RecordMetadata, RetryOptions, Transaction } from "kafkajs";
 import { Partitioners } from "kafkajs";
-import { SluiceError, TransientError } from "../core/errors.ts";
+import { ProducerFencedError, SluiceError, TransientError } from "../core/errors.ts";
 
 /** What a sink sends through: a kafkajs `Producer`, or a {@link TransactionalProducer} inside a transaction. */
 export interface Sender {
@@ -31,9 +31,6 @@ export function createIdempotentProducer(kafka: Kafka, options: ProducerOptions 
     retry: options.retry ?? { retries: 5 },
   });
 }
-
-/** Another process took over this transactional id (a newer epoch): this one is a zombie and must stop. */
-export class ProducerFencedError extends SluiceError {}
 
 export interface TransactionalProducerOptions extends ProducerOptions {
   /** Stable per task (`<applicationId>-<topic>-<partition>`) so a new owner of a partition fences the old one. */

@@ -4,11 +4,27 @@
  * open transaction instead (see `TransactionalProducer` in ./kafka-producer.ts).
  */
 import type { Kafka, Message, Producer } from "kafkajs";
+import { z } from "zod";
 import { BatchError, ConfigError } from "../core/errors.ts";
 import type { StreamRecord } from "../processors/api.ts";
+import { formatSpec } from "../schemas/format.config.ts";
 import type { Serde } from "../schemas/serde.ts";
 import type { Sink } from "./api.ts";
+import { defineSink } from "./define.ts";
 import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
+
+/** Config of the Kafka sink (`type: kafka`): the topic and how keys and values are encoded. */
+export const kafkaSinkConfig = z.strictObject({
+  /** Destination topic. */
+  topic: z.string().min(1),
+  /** Key encoding. @default {format: "string"} */
+  key: formatSpec.default({ format: "string" }),
+  /** Value encoding. */
+  value: formatSpec,
+  /** Field of the value whose text becomes the record key. @default the key the record already has */
+  keyField: z.string().min(1).optional(),
+});
+export type KafkaSinkConfig = z.infer<typeof kafkaSinkConfig>;
 
 /** Lineage headers every output carries. */
 export const LINEAGE_HEADERS = {
@@ -133,3 +149,22 @@ function fieldText(value: unknown, path: string): string | null {
   }
   return current === undefined || current === null ? null : String(current);
 }
+
+/** `type: kafka`: records to a topic, acknowledged by all in-sync replicas (inside the task's transaction in exactly-once mode). */
+export const kafkaSinkDefinition = defineSink({
+  type: "kafka",
+  summary: "writes records to a Kafka topic, acknowledged by every in-sync replica",
+  config: kafkaSinkConfig,
+  transactional: true,
+  create: (config, env) =>
+    new KafkaSink({
+      name: env.name,
+      topic: config.topic,
+      kafka: env.kafka,
+      valueSerde: env.serde(config.value, "value"),
+      keySerde: env.serde(config.key, "key"),
+      ...(config.keyField ? { keyField: config.keyField } : {}),
+      runId: env.runId,
+      ...(env.producer ? { producer: env.producer } : {}),
+    }),
+});

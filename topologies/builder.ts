@@ -5,9 +5,7 @@
 import type { z } from "zod";
 import { ConfigError } from "../core/errors.ts";
 import type { ProcessorType, processorRegistry } from "../processors/registry.ts";
-import type { clickhouseSinkConfig } from "../sinks/clickhouse.config.ts";
-import type { deadLetterSinkConfig } from "../sinks/dead-letter.config.ts";
-import type { kafkaSinkConfig } from "../sinks/kafka.config.ts";
+import type { SinkType, sinkRegistry } from "../sinks/registry.ts";
 import type { TopologyInput, TopologySpec } from "./spec.ts";
 import { formatPath, validateSpec } from "./spec-issues.ts";
 
@@ -23,11 +21,10 @@ export interface NodeOptions {
   description?: string;
 }
 
-/** A sink: exactly one of its type's config keys. */
-export type SinkInput =
-  | { kafka: z.input<typeof kafkaSinkConfig> }
-  | { clickhouse: z.input<typeof clickhouseSinkConfig> }
-  | { "dead-letter": z.input<typeof deadLetterSinkConfig> };
+/** What a sink of type T takes as config (before defaults). */
+export type SinkConfigInput<T extends SinkType> = z.input<(typeof sinkRegistry)[T]["config"]>;
+/** A sink: exactly one of its type's config keys (`{kafka: {...}}`, `{clickhouse: {...}}`). */
+export type SinkInput = { [T in SinkType]: { [K in T]: SinkConfigInput<T> } }[SinkType];
 
 type Mutable = { -readonly [K in keyof TopologyInput]: TopologyInput[K] };
 
@@ -132,7 +129,7 @@ export class TopologyBuilder {
   }
 
   /** Adds the dead-letter sink that collects every dead letter (no upstream). */
-  deadLetters(name: string, config: z.input<typeof deadLetterSinkConfig> = {}): this {
+  deadLetters(name: string, config: SinkConfigInput<"dead-letter"> = {}): this {
     this.spec.sinks.push({ name, type: "dead-letter", "dead-letter": config });
     return this;
   }

@@ -7,7 +7,7 @@ import type avro from "avsc";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { didYouMean } from "../processors/did-you-mean.ts";
 import { processorDefinition, processorTypes, schemaPreservingTypes } from "../processors/registry.ts";
-import { defaultDeadLetterTopic } from "../sinks/dead-letter.config.ts";
+import { defaultDeadLetterTopic } from "../sinks/dead-letter.ts";
 import { buildNodes, type CompiledNode, loadSchemas } from "./compiler-nodes.ts";
 import { checkWiring } from "./compiler-wiring.ts";
 import type { TopologySpec } from "./spec.ts";

@@ -6,8 +6,11 @@
 import { BatchError, isRetriable } from "../core/errors.ts";
 import type { Processor, StreamRecord } from "../processors/api.ts";
 
-/** A record a processor rejected as bad data. */
-export interface DeadLetter {
+/**
+ * A decoded record a node rejected as bad data, with why: what the executor and the test driver collect (the
+ * runtime turns it into a `DeadLetterMessage` carrying the consumed bytes).
+ */
+export interface RejectedRecord {
   /** The record as it reached the failing processor (its `source` is the input's lineage). */
   record: StreamRecord;
   /** Name of the node that rejected it. */
@@ -21,7 +24,13 @@ export interface DeadLetter {
   outputIndex: number;
 }
 
-export function deadLetterOf(record: StreamRecord, processor: string, error: unknown, outputIndex: number): DeadLetter {
+/** The rejection of `record` by `processor` with `error` (a non-Error is wrapped). */
+export function rejectedRecord(
+  record: StreamRecord,
+  processor: string,
+  error: unknown,
+  outputIndex: number,
+): RejectedRecord {
   const err = error instanceof Error ? error : new Error(String(error));
   return { record, processor, reason: err.message, errorClass: err.name, error: err, outputIndex };
 }

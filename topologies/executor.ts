@@ -8,11 +8,11 @@ import type { Logger } from "pino";
 import { silentLogger } from "../core/logger.ts";
 import type { Processor, ProcessorMetrics, RecordSource, StreamRecord } from "../processors/api.ts";
 import type { CompiledTopology } from "./compiler.ts";
-import { type DeadLetter, deadLetterOf, runProcessor } from "./executor-invoke.ts";
+import { type RejectedRecord, rejectedRecord, runProcessor } from "./executor-invoke.ts";
 import { createProcessorContext } from "./processor-context.ts";
 import { TRACING, tracer } from "./runtime/tracing.ts";
 
-export type { DeadLetter } from "./executor-invoke.ts";
+export type { RejectedRecord } from "./executor-invoke.ts";
 
 /** One decoded record entering the topology at source node `source`. */
 export interface ExecutionInput {
@@ -31,7 +31,7 @@ export interface SinkOutput {
 export interface InputOutcome {
   input: RecordSource;
   outputs: SinkOutput[];
-  deadLetters: DeadLetter[];
+  deadLetters: RejectedRecord[];
 }
 
 export interface ExecutorOptions {
@@ -172,7 +172,7 @@ export class TopologyExecutor {
         },
         deadLetter: (item, error) => {
           const outcome = outcomes[item.input]!;
-          outcome.deadLetters.push(deadLetterOf(item.record, name, error, counters[item.input]!++));
+          outcome.deadLetters.push(rejectedRecord(item.record, name, error, counters[item.input]!++));
         },
       });
       span?.end();

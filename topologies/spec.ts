@@ -5,9 +5,7 @@
 import { z } from "zod";
 import { processorRegistry } from "../processors/registry.ts";
 import { formatSpec } from "../schemas/format.config.ts";
-import { clickhouseSinkConfig } from "../sinks/clickhouse.config.ts";
-import { deadLetterSinkConfig } from "../sinks/dead-letter.config.ts";
-import { kafkaSinkConfig } from "../sinks/kafka.config.ts";
+import { sinkRegistry } from "../sinks/registry.ts";
 
 /** Marks a field secret: `redact()` and every printout replace its value. */
 export function secret<S extends z.ZodType>(schema: S): S {
@@ -122,29 +120,47 @@ export const sourceSpec = z.strictObject({
   startFrom: z.enum(["earliest", "latest"]).default("earliest"),
 });
 
-function processorNode<T extends string, S extends z.ZodType>(type: T, config: S) {
-  const shape = { name: nodeName, type: z.literal(type), from: upstream, description: z.string().optional() };
-  return z.strictObject({ ...shape, [type]: config } as typeof shape & { [K in T]: S });
+/** What a registry holds per type: at least the config schema its nodes carry under the key named after the type. */
+type Definitions = Readonly<Record<string, { readonly config: z.ZodType }>>;
+/** One node schema: the common fields, `type: T`, and the type's config under the key `T`. */
+type NodeOf<T extends string, Common extends z.ZodRawShape, S extends z.ZodType> = z.ZodObject<
+  Common & { type: z.ZodLiteral<T> } & { [K in T]: S },
+  z.core.$strict
+>;
+type NodeOptions<R extends Definitions, Common extends z.ZodRawShape> = {
+  [T in keyof R & string]: NodeOf<T, Common, R[T]["config"]>;
+}[keyof R & string];
+
+/**
+ * The discriminated union of every type of a registry, in registry order: the node schemas come from the
+ * registry itself, so a new processor or sink type is in the spec (and typed) without being listed here.
+ */
+function nodeUnion<R extends Definitions, Common extends z.ZodRawShape>(
+  registry: R,
+  common: (type: z.ZodLiteral<string>) => Common,
+) {
+  const options = Object.entries(registry).map(([type, definition]) =>
+    z.strictObject({ ...common(z.literal(type)), [type]: definition.config }),
+  );
+  return z.discriminatedUnion(
+    "type",
+    options as unknown as readonly [NodeOptions<R, Common>, ...NodeOptions<R, Common>[]],
+  );
 }
 
-const r = processorRegistry;
-export const processorSpec = z.discriminatedUnion("type", [
-  processorNode("filter", r.filter.config),
-  processorNode("map", r.map.config),
-  processorNode("branch", r.branch.config),
-  processorNode("embed", r.embed.config),
-  processorNode("enrich", r.enrich.config),
-  processorNode("infer", r.infer.config),
-  processorNode("decide", r.decide.config),
-  processorNode("custom", r.custom.config),
-]);
+export const processorSpec = nodeUnion(processorRegistry, (type) => ({
+  name: nodeName,
+  type,
+  from: upstream,
+  description: z.string().optional(),
+}));
 
-const sinkShape = { name: nodeName, from: upstream.optional(), description: z.string().optional() };
-export const sinkSpec = z.discriminatedUnion("type", [
-  z.strictObject({ ...sinkShape, type: z.literal("kafka"), kafka: kafkaSinkConfig }),
-  z.strictObject({ ...sinkShape, type: z.literal("clickhouse"), clickhouse: clickhouseSinkConfig }),
-  z.strictObject({ ...sinkShape, type: z.literal("dead-letter"), "dead-letter": deadLetterSinkConfig.prefault({}) }),
-]);
+export const sinkSpec = nodeUnion(sinkRegistry, (type) => ({
+  name: nodeName,
+  from: upstream.optional(),
+  description: z.string().optional(),
+  type,
+}));
 
 export const topologySpec = z.strictObject({
   /** The topology's name; also the consumer group id and the prefix of its internal topics. */

@@ -7,7 +7,7 @@ import type avro from "avsc";
 import { PoisonRecordError } from "../core/errors.ts";
 import type { StreamRecord } from "../processors/api.ts";
 import type { CompiledNode } from "./compiler.ts";
-import type { DeadLetter } from "./executor.ts";
+import type { RejectedRecord } from "./executor.ts";
 import type { SourceSpec } from "./spec.ts";
 
 /** Why `value` does not fit `type`, or undefined when it does. */
@@ -62,7 +62,7 @@ export function sinkRecord(record: StreamRecord, node: CompiledNode): StreamReco
 }
 
 /** A dead letter as the dead-letter sink writes it: the record with its reason in headers. */
-export function deadLetterRecord(letter: DeadLetter): StreamRecord {
+export function deadLetterRecord(letter: RejectedRecord): StreamRecord {
   return letter.record.withHeaders({
     ...letter.record.headers,
     "sluice.dlq.reason": letter.reason,

@@ -7,8 +7,8 @@ import type { Logger } from "pino";
 import { PoisonRecordError } from "../core/errors.ts";
 import { type Headers, StreamRecord } from "../processors/api.ts";
 import { type CompiledTopology, compileTopology } from "./compiler.ts";
-import { type DeadLetter, type ExecutionInput, TopologyExecutor } from "./executor.ts";
-import { deadLetterOf } from "./executor-invoke.ts";
+import { type ExecutionInput, type RejectedRecord, TopologyExecutor } from "./executor.ts";
+import { rejectedRecord } from "./executor-invoke.ts";
 import { MemoryMetrics } from "./processor-context.ts";
 import { deadLetterRecord, decodeTestValue, sinkRecord } from "./test-driver-io.ts";
 
@@ -45,7 +45,7 @@ export class TopologyTestDriver {
   private readonly executors = new Map<number, TopologyExecutor>();
   private readonly offsets = new Map<string, number>();
   private readonly outputs = new Map<string, StreamRecord[]>();
-  private readonly letters: DeadLetter[] = [];
+  private readonly letters: RejectedRecord[] = [];
   private readonly memoryMetrics = new MemoryMetrics();
 
   private constructor(
@@ -109,7 +109,7 @@ export class TopologyTestDriver {
         byPartition.set(partition, [...(byPartition.get(partition) ?? []), { source: sourceName, record }]);
       } catch (error) {
         if (!(error instanceof PoisonRecordError)) throw error;
-        this.captureDeadLetter(deadLetterOf(raw, sourceName, error, 0));
+        this.captureDeadLetter(rejectedRecord(raw, sourceName, error, 0));
       }
     }
     for (const [partition, inputs] of byPartition) {
@@ -121,7 +121,7 @@ export class TopologyTestDriver {
             this.outputs.set(output.sink, [...(this.outputs.get(output.sink) ?? []), sinkRecord(output.record, node)]);
           } catch (error) {
             if (!(error instanceof PoisonRecordError)) throw error;
-            this.captureDeadLetter(deadLetterOf(output.record, output.sink, error, output.outputIndex));
+            this.captureDeadLetter(rejectedRecord(output.record, output.sink, error, output.outputIndex));
           }
         }
         for (const letter of outcome.deadLetters) this.captureDeadLetter(letter);
@@ -129,7 +129,7 @@ export class TopologyTestDriver {
     }
   }
 
-  private captureDeadLetter(letter: DeadLetter): void {
+  private captureDeadLetter(letter: RejectedRecord): void {
     this.letters.push(letter);
     const sink = this.topology.deadLetterSink;
     if (sink !== undefined) this.outputs.set(sink, [...(this.outputs.get(sink) ?? []), deadLetterRecord(letter)]);
@@ -148,7 +148,7 @@ export class TopologyTestDriver {
   }
 
   /** Every record dead-lettered so far, with its reason, error class and processor. */
-  deadLetters(): DeadLetter[] {
+  deadLetters(): RejectedRecord[] {
     return [...this.letters];
   }
 

@@ -7,8 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createClient } from "@clickhouse/client";
-import { clickhouseSinkConfig } from "../../sinks/clickhouse.config.ts";
-import { ClickHouseSink } from "../../sinks/clickhouse.ts";
+import { ClickHouseSink, clickhouseSinkConfig } from "../../sinks/clickhouse.ts";
 import type { InsertFormat } from "../../sinks/clickhouse-rows.ts";
 import { migrate } from "../clickhouse/migrate.ts";
 import { decisionRecords } from "../clickhouse/sample-decisions.ts";

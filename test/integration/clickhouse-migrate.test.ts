@@ -10,8 +10,7 @@ import { migrateCommand } from "../../cli/commands/migrate.ts";
 import { sqlCommand } from "../../cli/commands/sql.ts";
 import { loadMigrations, migrate } from "../../ops/clickhouse/migrate.ts";
 import { decisionRecords } from "../../ops/clickhouse/sample-decisions.ts";
-import { clickhouseSinkConfig } from "../../sinks/clickhouse.config.ts";
-import { ClickHouseSink } from "../../sinks/clickhouse.ts";
+import { ClickHouseSink, clickhouseSinkConfig } from "../../sinks/clickhouse.ts";
 
 const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123";
 const database = `t_${randomBytes(4).toString("hex")}`;

@@ -12,8 +12,7 @@ import { BatchError, ConfigError, TransientError } from "../../core/errors.ts";
 import { migrate } from "../../ops/clickhouse/migrate.ts";
 import { decisionRecords } from "../../ops/clickhouse/sample-decisions.ts";
 import type { StreamRecord } from "../../processors/api.ts";
-import { clickhouseSinkConfig } from "../../sinks/clickhouse.config.ts";
-import { ClickHouseSink, type ClickHouseSinkOptions } from "../../sinks/clickhouse.ts";
+import { ClickHouseSink, type ClickHouseSinkOptions, clickhouseSinkConfig } from "../../sinks/clickhouse.ts";
 import { untilDelivered } from "../../topologies/runtime/delivery.ts";
 
 const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123";

@@ -7,12 +7,12 @@
 import { createServer } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { BatchError, ConfigError, PoisonRecordError, TransientError } from "../../core/errors.ts";
+import { BatchError, ConfigError, PoisonRecordError, ProducerFencedError, TransientError } from "../../core/errors.ts";
 import { StreamRecord } from "../../processors/api.ts";
 import { AvroSerde } from "../../schemas/avro-serde.ts";
 import { StringSerde } from "../../schemas/string-serde.ts";
 import { KafkaSink } from "../../sinks/kafka.ts";
-import { ProducerFencedError, TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
 import { createTopics, deleteTopics, headerText, readTopic, testKafka } from "../helpers/kafka.ts";
 import { services, uniqueName } from "../helpers/services.ts";
 

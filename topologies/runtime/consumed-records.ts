@@ -6,7 +6,7 @@ import type { IHeaders, KafkaMessage } from "kafkajs";
 import { isRetriable, PoisonRecordError, TransientError } from "../../core/errors.ts";
 import { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
-import type { DeadLetter } from "../../sinks/dead-letter.ts";
+import type { DeadLetterMessage } from "../../sinks/dead-letter.ts";
 
 /** Header carrying the registry id of the writer schema of the consumed value (lineage). */
 export const WRITER_SCHEMA_HEADER = "sluice-writer-schema-id";
@@ -41,12 +41,12 @@ export async function decodeMessage(message: KafkaMessage, serdes: PartitionSerd
 }
 
 /** The dead letter of a consumed message: its original key, value and headers, and why it failed where. */
-export function deadLetterOf(
+export function deadLetterMessage(
   message: KafkaMessage,
   error: unknown,
   processor: string,
   at: { topic: string; partition: number },
-): DeadLetter {
+): DeadLetterMessage {
   return {
     key: message.key,
     value: message.value,

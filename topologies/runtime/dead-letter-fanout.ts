@@ -6,14 +6,14 @@
 import type { StreamRecord } from "../../processors/api.ts";
 import { StreamRecord as Record_ } from "../../processors/api.ts";
 import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
-import type { DeadLetter, DeadLetterWriter } from "../../sinks/dead-letter.ts";
+import type { DeadLetterMessage, DeadLetterWriter } from "../../sinks/dead-letter.ts";
 
 /** What tasks write dead letters through. */
 export interface DeadLetterSink {
-  write(letters: readonly DeadLetter[]): Promise<void>;
+  write(letters: readonly DeadLetterMessage[]): Promise<void>;
 }
 
-function toRow(letter: DeadLetter, applicationId: string): StreamRecord {
+function toRow(letter: DeadLetterMessage, applicationId: string): StreamRecord {
   const headers = Object.fromEntries(
     Object.entries(letter.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
   );
@@ -39,8 +39,8 @@ function toRow(letter: DeadLetter, applicationId: string): StreamRecord {
 
 export class DeadLetterFanout implements DeadLetterSink {
   /** Batches the topic already acknowledged: a retry after a table failure does not duplicate them on the topic. */
-  private readonly onTopic = new WeakSet<readonly DeadLetter[]>();
-  private readonly inTable = new WeakSet<readonly DeadLetter[]>();
+  private readonly onTopic = new WeakSet<readonly DeadLetterMessage[]>();
+  private readonly inTable = new WeakSet<readonly DeadLetterMessage[]>();
 
   constructor(
     private readonly kafka: DeadLetterWriter,
@@ -48,7 +48,7 @@ export class DeadLetterFanout implements DeadLetterSink {
     private readonly applicationId: string,
   ) {}
 
-  async write(letters: readonly DeadLetter[]): Promise<void> {
+  async write(letters: readonly DeadLetterMessage[]): Promise<void> {
     if (letters.length === 0) return;
     const topic = this.onTopic.has(letters)
       ? Promise.resolve()

@@ -3,6 +3,7 @@
  * a bug that would, say, consume after shutdown began fails loudly instead of losing records.
  */
 
+/** The states of one consumer-group member. */
 export type ApplicationState = "created" | "starting" | "running" | "rebalancing" | "draining" | "stopped" | "failed";
 
 const APPLICATION_TRANSITIONS: Record<ApplicationState, readonly ApplicationState[]> = {
@@ -15,12 +16,15 @@ const APPLICATION_TRANSITIONS: Record<ApplicationState, readonly ApplicationStat
   failed: ["stopped"],
 };
 
-export type TaskState = "created" | "running" | "paused" | "closing" | "closed";
+/**
+ * The states of one task. A task waiting on a failing dependency stays `running` (it retries; the
+ * `sluice_partition_paused` gauge shows the wait), so there is no paused state.
+ */
+export type TaskState = "created" | "running" | "closing" | "closed";
 
 const TASK_TRANSITIONS: Record<TaskState, readonly TaskState[]> = {
   created: ["running", "closing"],
-  running: ["paused", "closing"],
-  paused: ["running", "closing"],
+  running: ["closing"],
   closing: ["closed"],
   closed: [],
 };

@@ -7,20 +7,26 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
-import type { StreamRecord } from "../../processors/api.ts";
 import type { FormatSpec } from "../../schemas/format.config.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import { createSerde, type SerdeConfig } from "../../schemas/serde-factory.ts";
 import type { Sink } from "../../sinks/api.ts";
-import { type ClickHouseSinkConfig, clickhouseSinkConfig } from "../../sinks/clickhouse.config.ts";
-import { ClickHouseSink } from "../../sinks/clickhouse.ts";
+import {
+  type ClickHouseSink,
+  type ClickHouseSinkConfig,
+  clickhouseSinkConfig,
+  clickhouseSinkIn,
+} from "../../sinks/clickhouse.ts";
 import { processInsertSlots } from "../../sinks/clickhouse-insert.ts";
 import { DeadLetterWriter } from "../../sinks/dead-letter.ts";
-import { KafkaSink } from "../../sinks/kafka.ts";
-import { type Sender, TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import type { SinkEnvironment } from "../../sinks/define.ts";
+import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import { sinkDefinition } from "../../sinks/registry.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
 import { kafkaLogCreator } from "./kafka-logging.ts";
+
+type SinkNode = CompiledTopology["spec"]["sinks"][number];
 
 /** What one task sends through in exactly-once mode. */
 export interface TaskTransaction {
@@ -111,32 +117,34 @@ export class TopologyResources {
     });
     this.deadLetterTable = spec.clickhouse ? this.clickhouseSink("dead-letters-table", "dead_letters") : undefined;
     this.deadLetters = new DeadLetterFanout(this.deadLetterTopic, this.deadLetterTable, spec.applicationId);
-    for (const sink of spec.sinks) {
-      if (sink.type === "kafka") {
-        this.sinks.set(sink.name, this.kafkaSink(sink));
-      } else if (sink.type === "dead-letter") {
-        this.sinks.set(sink.name, deadLetterSink(sink.name, this.deadLetterTopic));
-      } else {
-        this.sinks.set(sink.name, this.clickhouseSink(sink.name, sink.clickhouse.table, sink.clickhouse));
-      }
-    }
+    for (const sink of spec.sinks) this.sinks.set(sink.name, this.buildSink(sink, {}));
   }
 
   /** A ClickHouse sink on the topology's server; `config` defaults to the table's name and default batching. */
   clickhouseSink(name: string, table: string, config?: ClickHouseSinkConfig, lineage = true): ClickHouseSink {
-    const ch = this.topology.spec.clickhouse;
-    if (!ch) throw new ConfigError(`sink ${name}: the topology has no clickhouse: {url} section`);
-    return new ClickHouseSink({
+    return clickhouseSinkIn(this.sinkEnv(name, {}), config ?? clickhouseSinkConfig.parse({ table }), lineage);
+  }
+
+  /** Builds one sink node through its registered definition (the one place sinks are made). */
+  private buildSink(sink: SinkNode, task: Partial<Pick<SinkEnvironment, "producer" | "deadLetters">>): Sink {
+    const definition = sinkDefinition(sink.type);
+    if (!definition) throw new ConfigError(`sink ${sink.name}: unknown sink type "${sink.type}"`);
+    return definition.create((sink as Record<string, unknown>)[sink.type], this.sinkEnv(sink.name, task));
+  }
+
+  private sinkEnv(name: string, task: Partial<Pick<SinkEnvironment, "producer" | "deadLetters">>): SinkEnvironment {
+    const { spec } = this.topology;
+    return {
       name,
-      config: config ?? clickhouseSinkConfig.parse({ table }),
+      applicationId: spec.applicationId,
       runId: this.runId,
-      url: ch.url,
-      username: ch.username,
-      password: ch.password,
-      database: ch.database,
-      lineage,
-      slots: this.insertSlots,
-    });
+      kafka: this.kafka,
+      deadLetters: this.deadLetterTopic,
+      insertSlots: this.insertSlots,
+      ...(spec.clickhouse ? { clickhouse: spec.clickhouse } : {}),
+      serde: (format, role) => createSerde(serdeConfig(format), this.serdeEnv(role)),
+      ...task,
+    };
   }
 
   private serdeEnv(role: "key" | "value") {
@@ -147,19 +155,6 @@ export class TopologyResources {
       baseDir: this.topology.baseDir,
       role,
     };
-  }
-
-  private kafkaSink(sink: Extract<CompiledTopology["spec"]["sinks"][number], { type: "kafka" }>, producer?: Sender) {
-    return new KafkaSink({
-      name: sink.name,
-      topic: sink.kafka.topic,
-      kafka: this.kafka,
-      valueSerde: createSerde(serdeConfig(sink.kafka.value), this.serdeEnv("value")),
-      keySerde: createSerde(serdeConfig(sink.kafka.key), this.serdeEnv("key")),
-      ...(sink.kafka.keyField ? { keyField: sink.kafka.keyField } : {}),
-      runId: this.runId,
-      ...(producer ? { producer } : {}),
-    });
   }
 
   /**
@@ -173,8 +168,6 @@ export class TopologyResources {
       transactionalId: `${spec.applicationId}-${topic}-${partition}`,
     });
     await producer.connect();
-    const sinks = new Map(this.sinks);
-    for (const sink of spec.sinks) if (sink.type === "kafka") sinks.set(sink.name, this.kafkaSink(sink, producer));
     const topicWriter = new DeadLetterWriter({
       applicationId: spec.applicationId,
       runId: this.runId,
@@ -182,8 +175,11 @@ export class TopologyResources {
       topic: this.topology.deadLetterTopic,
       producer,
     });
+    const sinks = new Map(this.sinks);
     for (const sink of spec.sinks) {
-      if (sink.type === "dead-letter") sinks.set(sink.name, deadLetterSink(sink.name, topicWriter));
+      if (sinkDefinition(sink.type)?.transactional) {
+        sinks.set(sink.name, this.buildSink(sink, { producer, deadLetters: topicWriter }));
+      }
     }
     const deadLetters = new DeadLetterFanout(topicWriter, this.deadLetterTable, spec.applicationId);
     return { producer, sinks, deadLetters };
@@ -207,23 +203,4 @@ export class TopologyResources {
     await this.deadLetterTable?.close();
     await this.deadLetterTopic.close();
   }
-}
-
-/** Records routed to a `dead-letter` sink node by the topology go to the dead-letter topic as they are. */
-function deadLetterSink(name: string, writer: DeadLetterWriter): Sink {
-  return {
-    name,
-    write: (records: readonly StreamRecord[]) =>
-      writer.write(
-        records.map((record) => ({
-          key: typeof record.key === "string" ? Buffer.from(record.key) : record.key,
-          value: Buffer.from(JSON.stringify(record.value)),
-          source: record.source,
-          error: new Error(`routed to ${name} by the topology`),
-          processor: name,
-        })),
-      ),
-    flush: async () => {},
-    close: async () => {},
-  };
 }

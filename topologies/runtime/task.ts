@@ -10,10 +10,10 @@ import { BatchError, SluiceError } from "../../core/errors.ts";
 import type { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
-import type { DeadLetter } from "../../sinks/dead-letter.ts";
+import type { DeadLetterMessage } from "../../sinks/dead-letter.ts";
 import type { InputOutcome, TopologyExecutor } from "../executor.ts";
 import { PartitionCommitTracker } from "./commit-tracker.ts";
-import { deadLetterOf, decodeMessage, lastHeader } from "./consumed-records.ts";
+import { deadLetterMessage, decodeMessage, lastHeader } from "./consumed-records.ts";
 import type { DeadLetterSink } from "./dead-letter-fanout.ts";
 import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
 import { crashAfterAck } from "./fault-injection.ts";
@@ -141,7 +141,7 @@ export class Task {
     const started = performance.now();
     const decoded: StreamRecord[] = [];
     const raw = new Map<number, KafkaMessage>();
-    const poison: DeadLetter[] = [];
+    const poison: DeadLetterMessage[] = [];
     for (const message of chunk) {
       const offset = Number(message.offset);
       this.tracker.track(offset, (message.value?.length ?? 0) + (message.key?.length ?? 0));
@@ -226,7 +226,7 @@ export class Task {
       if (!(error instanceof BatchError)) return this.fail(error);
       // The sink refused some records as bad data: those go to the dead-letter topic, the rest are durable.
       // Each refused output's pending acknowledgement passes to its dead letter.
-      const letters: DeadLetter[] = [];
+      const letters: DeadLetterMessage[] = [];
       offsets.forEach((offset, i) => {
         const failure = error.failures.get(i);
         if (failure) letters.push(this.deadLetter(raw.get(offset) as KafkaMessage, failure, sinkName));
@@ -244,7 +244,7 @@ export class Task {
    */
   private async deliverTransactionally(
     bySink: Map<string, { records: StreamRecord[]; offsets: number[] }>,
-    poison: DeadLetter[],
+    poison: DeadLetterMessage[],
     raw: Map<number, KafkaMessage>,
     chunk: readonly KafkaMessage[],
   ): Promise<void> {
@@ -293,7 +293,7 @@ export class Task {
     this.notifyDrain();
   }
 
-  private async deliverDeadLetters(letters: DeadLetter[]): Promise<void> {
+  private async deliverDeadLetters(letters: DeadLetterMessage[]): Promise<void> {
     try {
       await this.retrying(() => this.options.deadLetters.write(letters), "writing to the dead-letter topic");
       for (const letter of letters) this.tracker.ack(letter.source.offset);
@@ -310,8 +310,8 @@ export class Task {
     this.notifyDrain();
   }
 
-  private deadLetter(message: KafkaMessage, error: unknown, processor: string): DeadLetter {
-    return deadLetterOf(message, error, processor, this.options);
+  private deadLetter(message: KafkaMessage, error: unknown, processor: string): DeadLetterMessage {
+    return deadLetterMessage(message, error, processor, this.options);
   }
 
   private retrying<T>(step: () => Promise<T>, what: string): Promise<T> {
