@@ -115,28 +115,31 @@ export class MemoryTier {
     if (!g)
       return queries.map(() => ({ ids: [], distances: [], fields: Object.fromEntries(fields.map((c) => [c, []])) }));
     const n = g.ids.length;
+    const m = queries.length;
     const top = Math.min(k, n);
-    const docs = g.vectors;
-    const norms = g.norms;
-    const q = new Float32Array(dim);
+    // Q: the queries row-major, and their norms.
+    const q = new Float32Array(m * dim);
+    const qNorms = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const query = queries[i] as ArrayLike<number>;
+      let s = 0;
+      for (let d = 0; d < dim; d++) {
+        const x = query[d] as number;
+        q[i * dim + d] = x;
+        s += x * x;
+      }
+      qNorms[i] = Math.sqrt(s);
+    }
+    const dots = matMulTransposed(q, m, g.vectors, n, dim);
     const bestD = new Float64Array(top);
     const bestI = new Int32Array(top);
     const out: Retrieved[] = [];
-    for (const query of queries) {
-      let qn = 0;
-      for (let d = 0; d < dim; d++) {
-        const x = query[d] as number;
-        q[d] = x;
-        qn += x * x;
-      }
-      qn = Math.sqrt(qn);
+    for (let i = 0; i < m; i++) {
+      const qn = qNorms[i] as number;
       let filled = 0;
       for (let j = 0; j < n; j++) {
-        const base = j * dim;
-        let dot = 0;
-        for (let d = 0; d < dim; d++) dot += (q[d] as number) * (docs[base + d] as number);
-        const denom = qn * (norms[j] as number);
-        const dist = denom > 0 ? 1 - dot / denom : 1;
+        const denom = qn * (g.norms[j] as number);
+        const dist = denom > 0 ? 1 - (dots[i * n + j] as number) / denom : 1;
         if (filled === top && dist >= (bestD[top - 1] as number)) continue;
         // Insert keeping ascending distance; an equal distance goes after the earlier row (table order).
         let p = filled < top ? filled++ : top - 1;
@@ -162,4 +165,46 @@ export class MemoryTier {
     }
     return out;
   }
+}
+
+/**
+ * `A · Bᵀ` for row-major `A` `[m, dim]` and `B` `[n, dim]` (float64 accumulation): four rows of `B` per pass,
+ * so each element of a row of `A` is loaded once per four dot products.
+ */
+export function matMulTransposed(a: Float32Array, m: number, b: Float32Array, n: number, dim: number): Float64Array {
+  const out = new Float64Array(m * n);
+  const n4 = n - (n % 4);
+  for (let i = 0; i < m; i++) {
+    const ai = i * dim;
+    const oi = i * n;
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const b0 = j * dim;
+      const b1 = b0 + dim;
+      const b2 = b1 + dim;
+      const b3 = b2 + dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let d = 0; d < dim; d++) {
+        const x = a[ai + d] as number;
+        s0 += x * (b[b0 + d] as number);
+        s1 += x * (b[b1 + d] as number);
+        s2 += x * (b[b2 + d] as number);
+        s3 += x * (b[b3 + d] as number);
+      }
+      out[oi + j] = s0;
+      out[oi + j + 1] = s1;
+      out[oi + j + 2] = s2;
+      out[oi + j + 3] = s3;
+    }
+    for (; j < n; j++) {
+      const bj = j * dim;
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += (a[ai + d] as number) * (b[bj + d] as number);
+      out[oi + j] = s;
+    }
+  }
+  return out;
 }
