@@ -13,6 +13,7 @@ import type { CompiledTopology } from "../compiler.ts";
 import { TopologyExecutor } from "../executor.ts";
 import { type AuditFacts, auditFacts, writeAuditEvent } from "./audit.ts";
 import { applicationStateMachine } from "./lifecycle.ts";
+import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import type { TopologyResources } from "./resources.ts";
 import { Task } from "./task.ts";
@@ -48,12 +49,25 @@ export class Application {
   private readonly runId: string;
   private readonly executors = new Map<string, Promise<TopologyExecutor>>();
   private readonly finished = new Set<string>();
+  private readonly membership: GroupMembership;
 
   constructor(private readonly options: ApplicationOptions) {
     const { spec } = options.topology;
     this.groupId = options.groupId ?? spec.applicationId;
     this.runId = options.runId ?? "live";
     this.state = applicationStateMachine(spec.applicationId);
+    this.membership = new GroupMembership((topics) => this.fetchCommitted(topics), options.logger);
+  }
+
+  /** The group's committed offsets of `topics`, per `topic:partition` (-1 when none). */
+  private async fetchCommitted(topics: string[]): Promise<Map<string, number>> {
+    const admin = this.admin;
+    if (!admin) throw new Error("no admin client yet");
+    const result = new Map<string, number>();
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.groupId, topics })) {
+      for (const p of partitions) result.set(`${topic}:${p.partition}`, Number(p.offset));
+    }
+    return result;
   }
 
   get consumerGroup(): string {
@@ -82,6 +96,8 @@ export class Application {
       });
       this.reporter.start();
     }
+    this.admin = resources.kafka.admin();
+    await this.admin.connect();
     const consumer = resources.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
@@ -92,7 +108,9 @@ export class Application {
       retry: { restartOnFailure: async () => !this.stopping },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.onAssignment(payload.memberId, payload.memberAssignment),
+    );
     consumer.on(consumer.events.REBALANCING, () => {
       if (this.state.is("running")) this.state.to("rebalancing");
       void this.commit("rebalance");
@@ -113,8 +131,6 @@ export class Application {
     });
     this.commitTimer = setInterval(() => void this.commit("interval"), spec.processing.commitIntervalMs);
     this.commitTimer.unref();
-    this.admin = resources.kafka.admin();
-    await this.admin.connect();
     this.lagTimer = setInterval(() => {
       if (this.admin) this.updateLag(this.admin).catch(() => {});
     }, 5000);
@@ -153,6 +169,8 @@ export class Application {
 
   private async taskFor(topic: string, partition: number): Promise<Task> {
     const id = `${topic}:${partition}`;
+    // A task is made only once the assignment is verified (a kept partition's stale state dropped first).
+    await this.membership.settled();
     const existing = this.tasks.get(id);
     if (existing && !existing.state.is("closed")) return existing;
     const { topology, resources, logger } = this.options;
@@ -199,26 +217,35 @@ export class Application {
       maxInFlightBytes: processing.maxInFlightBytes,
       chunkRecords: Math.min(1000, processing.maxInFlightRecords),
       onFatal: (error) => this.options.onFatal?.(error),
+      committedOffset: this.membership.floor(id),
     });
     this.tasks.set(id, task);
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
     return task;
   }
 
-  /** After a rebalance: tasks of partitions no longer ours are closed; their uncommitted work is redone elsewhere. */
-  private onAssignment(assignment: Record<string, number[]>): void {
+  /**
+   * After a rebalance: tasks of partitions no longer ours are closed (their uncommitted work is redone elsewhere),
+   * and so is every task of a member that was evicted and rejoined, or whose partition another member committed
+   * meanwhile: a task given a partition back starts afresh from the group's committed offset.
+   */
+  private onAssignment(memberId: string, assignment: Record<string, number[]>): void {
     const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
-    for (const [id, task] of this.tasks) {
-      if (owned.has(id)) continue;
-      task.close();
-      void task.closeTransaction();
-      this.tasks.delete(id);
-      const executor = this.executors.get(id);
-      this.executors.delete(id);
-      void executor?.then((e) => e.close()).catch(() => {});
-    }
+    const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
+    this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
     this.options.logger.info({ partitions: [...owned] }, "partitions assigned");
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
+  }
+
+  private dropTask(id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return;
+    task.close();
+    void task.closeTransaction();
+    this.tasks.delete(id);
+    const executor = this.executors.get(id);
+    this.executors.delete(id);
+    void executor?.then((e) => e.close()).catch(() => {});
   }
 
   /** Records processed and in flight, over all tasks: for progress. */
@@ -290,11 +317,13 @@ export class Application {
   async commit(reason: string): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
+    // Between an assignment and its verification, or after a generation error, nothing may be committed.
+    if (!this.membership.canCommit) return;
     const offsets: { topic: string; partition: number; offset: string }[] = [];
     const tasks: [Task, number][] = [];
-    for (const task of this.tasks.values()) {
+    for (const [id, task] of this.tasks) {
       const offset = task.tracker.toCommit();
-      if (offset === undefined) continue;
+      if (offset === undefined || !this.membership.admits(id, offset)) continue;
       const [topic, partition] = [task.topic, task.partition];
       offsets.push({ topic, partition, offset: String(offset) });
       tasks.push([task, offset]);
@@ -304,11 +333,15 @@ export class Application {
     const started = performance.now();
     try {
       await consumer.commitOffsets(offsets);
-      for (const [task, offset] of tasks) task.tracker.committed(offset);
+      for (const [task, offset] of tasks) {
+        task.tracker.committed(offset);
+        this.membership.raiseFloor(`${task.topic}:${task.partition}`, offset);
+      }
       metrics.commitLatency.observe({ topology }, (performance.now() - started) / 1000);
       this.options.logger.debug({ reason, offsets }, "committed");
     } catch (error) {
       metrics.commitFailures.inc({ topology });
+      this.membership.commitFailed(error);
       // Usually a rebalance in progress: the next commit (or the new owner) carries on from the watermark.
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger.warn({ reason, error: message }, "commit failed; will retry");

@@ -24,6 +24,14 @@ export class PartitionCommitTracker {
   /** Everything below this offset has been seen by the task. */
   private endOfSeen = -1;
 
+  /**
+   * @param committedOffset the group's committed offset when the task was created: the tracker never offers an
+   *   offset at or below it, so a task can never move its partition's committed offset backwards. @default -1
+   */
+  constructor(committedOffset = -1) {
+    this.lastCommitted = committedOffset;
+  }
+
   /** Registers an input record as it enters the task; offsets must arrive in increasing order. */
   track(offset: number, bytes = 0): void {
     const last = this.entries[this.entries.length - 1];

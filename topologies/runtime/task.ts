@@ -55,6 +55,8 @@ export interface TaskOptions {
   transaction?: TaskTransaction & { groupId: string };
   /** Called on a failure that retrying cannot fix (a bug, a misconfigured sink): the application stops. */
   onFatal?(error: unknown): void;
+  /** The group's committed offset of the partition when the task was created; never committed below. @default -1 */
+  committedOffset?: number;
 }
 
 /** What the consumer loop lends a task while it handles a batch. */
@@ -66,7 +68,7 @@ export interface BatchHooks {
 
 export class Task {
   readonly id: string;
-  readonly tracker = new PartitionCommitTracker();
+  readonly tracker: PartitionCommitTracker;
   readonly stats: TaskStats;
   readonly state;
   /** Records behind the end of the partition, as of the last lag update. */
@@ -86,6 +88,7 @@ export class Task {
 
   constructor(private readonly options: TaskOptions) {
     this.id = `${options.topic}-${options.partition}`;
+    this.tracker = new PartitionCommitTracker(options.committedOffset ?? -1);
     this.stats = new TaskStats({ topology: options.applicationId, topic: options.topic, partition: options.partition });
     this.state = taskStateMachine(this.id);
     this.state.to("running");
