@@ -1,13 +1,17 @@
 /**
- * Passthrough (Avro decode → Avro encode → Kafka) on one broker and one data set: sluice, the naive kafkajs
- * loop and Kafka Streams, each for throughput on the pre-produced backlog and for latency at 50 % of its own
- * saturation; the broker's ceiling from Kafka's perf tools. Writes bench/results/passthrough.json.
+ * Passthrough (Avro decode → Avro encode → Kafka) on one broker and one data set: sluice, the hand-written
+ * kafkajs loop (the fair baseline), the naive kafkajs loop and Kafka Streams, each for throughput on the
+ * pre-produced backlog and for latency at 50 % of its own saturation; sluice and Kafka Streams also at 50 % and
+ * 10 % of sluice's saturation; kafkajs's consume and produce floors; the broker's ceiling from Kafka's perf tools.
+ * Writes bench/results/passthrough.json.
  */
 import { join } from "node:path";
 import { endpoints, REPO_ROOT } from "../stack/config.ts";
+import { clientFloors } from "./lib/floors.ts";
 import { writeTopology } from "./lib/group-run.ts";
 import { buildBaseline, consumerPerformance, kafkaStreamsLaunch, producerPerformance } from "./lib/java.ts";
 import { type LatencyResult, pacedLatency } from "./lib/latency.ts";
+import { passthroughRatios } from "./lib/passthrough-ratios.ts";
 import { type Launch, type MeasuredRun, runMeasured, sluiceLaunch, start } from "./lib/processes.ts";
 import { writeResult } from "./lib/results.ts";
 import {
@@ -26,7 +30,7 @@ export interface PassthroughSettings {
   latencySeconds: number;
 }
 
-export type SystemName = "sluice" | "kafkajs-naive" | "kafka-streams";
+export type SystemName = "sluice" | "kafkajs-handwritten" | "kafkajs-naive" | "kafka-streams";
 export interface SystemResult {
   system: SystemName;
   throughput: MeasuredRun;
@@ -64,15 +68,8 @@ function launchFor(
     };
   if (system === "kafka-streams")
     return { launch: kafkaStreamsLaunch(app, input, output, ORDER_SCHEMA_FILE), extra: [] };
-  const args = [
-    "--import",
-    "tsx",
-    join(REPO_ROOT, "ops/bench/naive-kafkajs.ts"),
-    input,
-    output,
-    ORDER_SCHEMA_FILE,
-    app,
-  ];
+  const program = system === "kafkajs-naive" ? "naive-kafkajs.ts" : "handwritten-kafkajs.ts";
+  const args = ["--import", "tsx", join(REPO_ROOT, "ops/bench", program), input, output, ORDER_SCHEMA_FILE, app];
   return { launch: { name: app, command: "node", args }, extra: [] };
 }
 
@@ -129,20 +126,23 @@ export async function benchPassthrough(s: PassthroughSettings) {
   const recordSize = orderPayloads(schemaId, 0, 1)[0]?.value.length ?? 300;
 
   const systems: SystemResult[] = [];
-  for (const system of ["sluice", "kafka-streams", "kafkajs-naive"] as const) {
+  for (const system of ["sluice", "kafka-streams", "kafkajs-handwritten", "kafkajs-naive"] as const) {
     systems.push(await measureSystem(system, input, schemaId, s));
   }
   // Kafka Streams again at sluice's paced rate: the same load for both, since half of each one's own
   // saturation differs several-fold (the naive loop cannot sustain that rate at all).
-  const sameRate = (systems[0]?.throughput.recordsPerSecond ?? 0) / 2;
-  const streamsAtSluiceRate = await latencyRun(
-    "kafka-streams",
-    `bench-ptl-kafka-streams-same-${Date.now().toString(36)}`,
-    schemaId,
-    sameRate,
-    s,
-  );
-  console.error(`passthrough kafka-streams at ${Math.round(sameRate)}/s: p50 ${streamsAtSluiceRate.p50Ms} ms`);
+  const sluiceRate = systems[0]?.throughput.recordsPerSecond ?? 0;
+  const paced = async (system: SystemName, fraction: number) => {
+    const app = `bench-ptl-${system}-at${fraction * 100}-${Date.now().toString(36)}`;
+    const r = await latencyRun(system, app, schemaId, sluiceRate * fraction, s);
+    console.error(`passthrough ${system} at ${r.ratePerSecond}/s: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+    return r;
+  };
+  const streamsAtSluiceRate = await paced("kafka-streams", 0.5);
+  // At 10 % of sluice's saturation nothing should queue: what is left is the runtime's own latency.
+  const atTenPercent = { sluice: await paced("sluice", 0.1), kafkaStreams: await paced("kafka-streams", 0.1) };
+  // The bare client under all three Node programs: consume alone, produce alone.
+  const kafkajsFloors = await clientFloors("kafkajs.ts", input, s.records, schemaId);
   // The broker's ceiling: consuming the same backlog, and producing as many records of the same size (acks=all).
   const perfTopic = `bench-pt-producer-perf-${Date.now().toString(36)}`;
   await createTopic(perfTopic, 6);
@@ -154,12 +154,7 @@ export async function benchPassthrough(s: PassthroughSettings) {
   const ceiling = Math.min(producer.recordsPerSecond, consumer.recordsPerSecond);
   console.error(`broker: produce ${producer.recordsPerSecond}/s, consume ${consumer.recordsPerSecond}/s`);
 
-  const rate = (name: SystemName) => systems.find((x) => x.system === name)?.throughput.recordsPerSecond ?? 0;
-  const ratios = {
-    "sluice/kafkajs-naive": Number((rate("sluice") / rate("kafkajs-naive")).toFixed(2)),
-    "sluice/kafka-streams": Number((rate("sluice") / rate("kafka-streams")).toFixed(2)),
-    "sluice/broker-ceiling": Number((rate("sluice") / ceiling).toFixed(3)),
-  };
+  const ratios = passthroughRatios(systems, streamsAtSluiceRate, kafkajsFloors, ceiling);
   const result = {
     input: { topic: input, records: s.records, partitions: 6, recordBytes: recordSize },
     method:
@@ -168,6 +163,8 @@ export async function benchPassthrough(s: PassthroughSettings) {
     kafkaStreamsBuildSeconds: buildSeconds,
     systems,
     kafkaStreamsLatencyAtSluiceRate: streamsAtSluiceRate,
+    latencyAtTenPercentOfSluice: atTenPercent,
+    kafkajsFloors,
     broker: { producerPerformance: producer, consumerPerformance: consumer, ceilingRecordsPerSecond: ceiling },
     ratios,
   };

@@ -6,7 +6,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../stack/config.ts";
+import { benchClients } from "./client-floors.ts";
 import { markdownTable, plot, type Row } from "./lib/report.ts";
+import { type TargetInputs, targetRows, targetsTable } from "./lib/targets.ts";
 import { deleteBenchGroups } from "./lib/topics.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPassthrough } from "./passthrough.ts";
@@ -15,24 +17,27 @@ import { benchTopology } from "./topology.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const quick = values.quick ?? false;
-const sections = new Set((values.only ?? "passthrough,topology,scale,memory").split(","));
+const sections = new Set((values.only ?? "passthrough,clients,topology,scale,memory").split(","));
 const settings = quick
   ? {
       passthrough: { records: 100_000, naiveMaxSeconds: 8, latencySeconds: 6 },
       topology: { events: 3000, maxSeconds: 12, latencySeconds: 6, stageRecords: 3000 },
       scale: { records: 50_000, maxSeconds: 20 },
-      memory: { backlog: 500_000, maxSeconds: 20, plateauSeconds: 6 },
+      memory: { backlog: 500_000, maxSeconds: 20, plateauSeconds: 6, minSeconds: 10 },
+      clients: { records: 100_000 },
     }
   : {
       passthrough: { records: 1_000_000, naiveMaxSeconds: 45, latencySeconds: 30 },
       topology: { events: 20_000, maxSeconds: 60, latencySeconds: 30, stageRecords: 8192 },
       scale: { records: 1_000_000, maxSeconds: 60 },
-      memory: { backlog: 5_000_000, maxSeconds: 120, plateauSeconds: 20 },
+      memory: { backlog: 5_000_000, maxSeconds: 120, plateauSeconds: 20, minSeconds: 45 },
+      clients: { records: 1_000_000 },
     };
 
 const t0 = performance.now();
 const rows: Row[] = [];
 const ratios: Record<string, number> = {};
+const targets: TargetInputs = {};
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
 if (sections.has("passthrough")) {
@@ -56,11 +61,43 @@ if (sections.has("passthrough")) {
     p99Ms: same.p99Ms,
     other: `paced at ${same.ratePerSecond}/s (achieved ${same.achievedRatePerSecond}/s)`,
   });
+  for (const [who, l] of Object.entries(r.latencyAtTenPercentOfSluice)) {
+    rows.push({
+      section: "passthrough",
+      run: `${who} at 10% of sluice's saturation`,
+      p50Ms: l.p50Ms,
+      p99Ms: l.p99Ms,
+      other: `paced at ${l.ratePerSecond}/s (achieved ${l.achievedRatePerSecond}/s)`,
+    });
+  }
+  for (const f of [r.kafkajsFloors.consume, r.kafkajsFloors.produce]) {
+    rows.push({
+      section: "passthrough",
+      run: `floor: kafkajs ${f.mode}`,
+      recordsPerSecond: f.recordsPerSecond,
+      other: `${f.cpuSecondsPer1000} CPU-s/1000`,
+    });
+  }
+  targets.passthrough = r;
   const { producerPerformance: p, consumerPerformance: c } = r.broker;
   rows.push({ section: "passthrough", run: "broker: ProducerPerformance", recordsPerSecond: p.recordsPerSecond });
   rows.push({ section: "passthrough", run: "broker: ConsumerPerformance", recordsPerSecond: c.recordsPerSecond });
   Object.assign(ratios, r.ratios);
   console.error(`passthrough done at ${elapsed()}`);
+}
+if (sections.has("clients")) {
+  const r = await benchClients(settings.clients.records);
+  for (const f of r.floors) {
+    for (const m of [f.consume, f.produce]) {
+      rows.push({
+        section: "clients",
+        run: `${f.library} ${f.version}: ${m.mode}`,
+        recordsPerSecond: m.recordsPerSecond,
+        other: `${m.cpuSecondsPer1000} CPU-s/1000, RSS ${m.peakRssMiB} MiB`,
+      });
+    }
+  }
+  console.error(`clients done at ${elapsed()}`);
 }
 if (sections.has("topology")) {
   const r = await benchTopology(settings.topology);
@@ -96,6 +133,7 @@ if (sections.has("scale")) {
       other: `${run.cpuSecondsPer1000} CPU-s/1000, RSS ${run.peakRssMiB.join("/")} MiB`,
     });
   }
+  targets.scale = r;
   console.error(`scale done at ${elapsed()}`);
 }
 if (sections.has("memory")) {
@@ -103,13 +141,14 @@ if (sections.has("memory")) {
   rows.push({
     section: "memory",
     run: `${r.input.backlog} backlog`,
-    other: `peak RSS ${r.peakRssMiB} MiB after ${r.seconds} s, ${r.outputsAtStop} records out (${r.stopReason})`,
+    other: `steady RSS ${r.steadyRssMiB} MiB (${r.flat ? "flat" : "growing"}), peak ${r.peakRssMiB} MiB after ${r.seconds} s, ${r.outputsAtStop} records out (${r.stopReason})`,
   });
+  targets.memory = { ...r, backlog: r.input.backlog };
   console.error(`memory done at ${elapsed()}`);
 }
 
 await deleteBenchGroups();
-const table = markdownTable(rows, ratios);
+const table = `${targetsTable(targetRows(targets))}\n\n${markdownTable(rows, ratios)}`;
 writeFileSync(
   join(REPO_ROOT, "bench/results/summary.md"),
   `${quick ? "quick run" : "full run"}, ${elapsed()}\n\n${table}\n`,

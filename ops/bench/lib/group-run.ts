@@ -19,17 +19,18 @@ export interface GroupRunResult {
   cpuSecondsPer1000: number;
 }
 
-/** Peak RSS (VmHWM, KiB) and user+system CPU ticks (1/100 s) of a live process; zeros once it is gone. */
-export function procStat(pid: number): { rssPeakKiB: number; cpuTicks: number } {
+/** Peak and current RSS (VmHWM, VmRSS, KiB) and user+system CPU ticks (1/100 s) of a live process; zeros once gone. */
+export function procStat(pid: number): { rssPeakKiB: number; rssKiB: number; cpuTicks: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
     return {
       rssPeakKiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
+      rssKiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
       cpuTicks: Number(stat[11] ?? 0) + Number(stat[12] ?? 0),
     };
   } catch {
-    return { rssPeakKiB: 0, cpuTicks: 0 };
+    return { rssPeakKiB: 0, rssKiB: 0, cpuTicks: 0 };
   }
 }
 
@@ -49,7 +50,7 @@ export async function runGroup(
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<GroupRunResult> {
   const children: ChildProcess[] = [];
-  const stats = new Map<number, { rssPeakKiB: number; cpuTicks: number }>();
+  const stats = new Map<number, ReturnType<typeof procStat>>();
   for (let i = 0; i < instances; i++) {
     children.push(
       spawn("node", [join(REPO_ROOT, "cli/bin.mjs"), "run", file], {

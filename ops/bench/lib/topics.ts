@@ -100,16 +100,27 @@ export async function createTopic(topic: string, partitions: number, configs: Re
   const admin = benchKafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
-        },
-      ],
-      waitForLeaders: true,
-    });
+    // On a loaded broker the leader check can run out of retries: look again a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!(await admin.listTopics()).includes(topic))
+          await admin.createTopics({
+            topics: [
+              {
+                topic,
+                numPartitions: partitions,
+                configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+              },
+            ],
+            waitForLeaders: true,
+          });
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        return;
+      } catch (error) {
+        if (attempt >= 4 || !(error as { retriable?: boolean }).retriable) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
@@ -143,6 +154,8 @@ export const BENCH_GROUP_PREFIXES = [
   "bench-pt-sluice-",
   "bench-pt-kafka-streams-",
   "bench-pt-kafkajs-naive-",
+  "bench-pt-kafkajs-handwritten-",
+  "bench-floor-",
   "bench-ptl-",
   "bench-triage",
   "bench-scale-",
