@@ -19,8 +19,12 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/** Words longer than this are not names anyone misspelt (a pasted blob): no suggestion, and no quadratic cost. */
+const LONGEST_NAME = 64;
+
 /** The closest candidate within a distance of about a third of the word, or undefined. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > LONGEST_NAME) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.ceil(word.length / 3)) + 1;
   for (const candidate of candidates) {

@@ -3,7 +3,7 @@
  * spec paths (one issue per unknown key, with a "did you mean"). Positions are added by the caller.
  */
 import type { z } from "zod";
-import { didYouMean } from "../processors/did-you-mean.ts";
+import { closest, didYouMean } from "../processors/did-you-mean.ts";
 import { type TopologySpec, topologySpec } from "./spec.ts";
 
 /** A spec problem; `atKey` means the position is the offending key itself, not its value. */
@@ -46,12 +46,30 @@ export function parsePath(path: string): Array<string | number> {
     .map((part) => (/^\[\d+\]$/.test(part) ? Number(part.slice(1, -1)) : part));
 }
 
+/** Characters of the input an error message quotes at most. */
+export const EXCERPT_LENGTH = 60;
+
+/**
+ * A short, escaped, quoted excerpt of input text for an error message: at most `max` characters, control bytes
+ * and anything unprintable as `\uXXXX`, and the full length said when cut. A 5 MB scalar or binary garbage in a
+ * topology must never be echoed back whole.
+ */
+export function excerpt(text: string, max = EXCERPT_LENGTH): string {
+  const chars = Array.from(text.length > max * 2 ? text.slice(0, max * 2) : text);
+  const cut = chars.length > max;
+  const shown = JSON.stringify(chars.slice(0, max).join("")).replace(
+    /[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffc]/gu,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`,
+  );
+  return cut ? `${shown.slice(0, -1)}…" (${text.length} characters)` : shown;
+}
+
 /** A user-facing rendering of an input value. */
 export function show(value: unknown): string {
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
   if (value !== null && typeof value === "object") return "a mapping";
-  return JSON.stringify(value);
+  return typeof value === "string" ? excerpt(value) : String(value);
 }
 
 function numberWords(def: ZodDef): string {
@@ -106,7 +124,15 @@ export function describeSchema(schema: unknown): string {
 
 type RawIssue = z.core.$ZodRawIssue & { inst?: unknown; input?: unknown };
 
-function explain(iss: RawIssue, knownKeys: Map<string, string[]>): string {
+/** What `explain` learns beyond the message: the keys an object accepts, a misspelt discriminator key. */
+interface Findings {
+  /** Spec path (JSON) → the keys the object there accepts, for unknown-key suggestions. */
+  knownKeys: Map<string, string[]>;
+  /** Spec path (JSON) → the key of that item that is a misspelling of its discriminator (`tpye:`). */
+  misspeltDiscriminator: Map<string, { key: string; discriminator: string }>;
+}
+
+function explain(iss: RawIssue, found: Findings): string {
   const input = iss.input;
   switch (iss.code) {
     case "invalid_type":
@@ -135,13 +161,18 @@ function explain(iss: RawIssue, knownKeys: Map<string, string[]>): string {
       if (discriminator === undefined) return `expected ${describeSchema(iss.inst)}, got ${show(input)}`;
       const got = (input as Record<string, unknown> | undefined)?.[discriminator];
       const expected = options.map((o) => JSON.stringify(o)).join(" | ");
-      if (got === undefined) return `expected ${expected}, got nothing`;
+      if (got === undefined) {
+        const keys = input !== null && typeof input === "object" ? Object.keys(input) : [];
+        const key = keys.find((k) => closest(k, [discriminator]) === discriminator);
+        if (key !== undefined) found.misspeltDiscriminator.set(JSON.stringify(iss.path ?? []), { key, discriminator });
+        return `expected ${expected}, got nothing`;
+      }
       const section = (iss.path ?? [])[0];
       const what = discriminator !== "type" ? discriminator : section === "sinks" ? "sink type" : "processor type";
       return `unknown ${what} ${show(got)}${didYouMean(String(got), options)} (expected ${expected})`;
     }
     case "unrecognized_keys":
-      knownKeys.set(JSON.stringify(iss.path ?? []), Object.keys((iss.inst as ZodLike).shape ?? {}));
+      found.knownKeys.set(JSON.stringify(iss.path ?? []), Object.keys((iss.inst as ZodLike).shape ?? {}));
       return "unknown keys";
     default:
       return iss.message ?? "is not valid";
@@ -150,21 +181,30 @@ function explain(iss: RawIssue, knownKeys: Map<string, string[]>): string {
 
 /** Validates and applies defaults; never throws for bad input. */
 export function validateSpec(input: unknown): SpecResult {
-  const knownKeys = new Map<string, string[]>();
-  const result = topologySpec.safeParse(input, { error: (iss) => explain(iss as RawIssue, knownKeys) });
+  const found: Findings = { knownKeys: new Map(), misspeltDiscriminator: new Map() };
+  const result = topologySpec.safeParse(input, { error: (iss) => explain(iss as RawIssue, found) });
   if (result.success) return { ok: true, spec: result.data };
   const issues: SpecIssue[] = [];
   for (const issue of result.error.issues) {
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     if (issue.code === "unrecognized_keys") {
-      const known = knownKeys.get(JSON.stringify(path)) ?? [];
+      const known = found.knownKeys.get(JSON.stringify(path)) ?? [];
       for (const key of issue.keys) {
         issues.push({
           path: [...path, key],
           atKey: true,
-          message: `unknown key ${JSON.stringify(key)}${didYouMean(key, known)}`,
+          message: `unknown key ${excerpt(key)}${didYouMean(key, known)}`,
         });
       }
+    } else if (found.misspeltDiscriminator.has(JSON.stringify(path))) {
+      // `tpye: filter`: the union cannot pick a type, so say what is wrong with the key, where the key is.
+      const { key, discriminator } = found.misspeltDiscriminator.get(JSON.stringify(path))!;
+      const item = path.at(-1) === discriminator ? path.slice(0, -1) : path;
+      issues.push({
+        path: [...item, key],
+        atKey: true,
+        message: `unknown key ${excerpt(key)}, did you mean "${discriminator}"?`,
+      });
     } else {
       issues.push({ path, message: issue.message });
     }

@@ -5,6 +5,10 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  type Alias,
+  type Document,
+  isAlias,
+  isCollection,
   isMap,
   isPair,
   isScalar,
@@ -19,7 +23,10 @@ import {
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { interpolate } from "./interpolate.ts";
 import type { TopologySpec } from "./spec.ts";
-import { formatPath, validateSpec } from "./spec-issues.ts";
+import { excerpt, formatPath, validateSpec } from "./spec-issues.ts";
+
+/** How often aliases may be expanded in all (yaml's own guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
 
 /** Maps a spec path (and optionally an offset inside a text value) to its 1-based line and column. */
 export type Locator = (
@@ -108,34 +115,40 @@ export function parseTopology(text: string, options: LoadOptions = {}): LoadedTo
   };
   const issues: ConfigIssue[] = [];
   for (const error of doc.errors) {
-    issues.push({ file, ...at(error.pos[0]), message: `invalid YAML: ${error.message.split("\n")[0]}` });
+    const message = (error.message.split("\n")[0] ?? "").slice(0, 200);
+    issues.push({ file, ...at(error.pos[0]), message: `invalid YAML: ${message}` });
   }
   if (issues.length > 0) throw new ConfigError(issues);
+  // Only files that use aliases pay for checking them.
+  if (text.includes("*")) issues.push(...aliasIssues(doc).map((i) => ({ file, ...at(i.offset), message: i.message })));
+  if (issues.length > 0) throw new ConfigError(issues);
 
-  visit(doc, {
-    Scalar(key, node, ancestors) {
-      if (key === "key" || typeof node.value !== "string" || !node.value.includes("${")) return;
-      const result = interpolate(node.value, env, { baseDir });
-      for (const problem of result.problems) {
-        const path = pathOf(ancestors, node);
-        issues.push({
-          file,
-          ...at(scalarOffset(text, node, problem.offset)),
-          path: formatPath(path),
-          message:
-            problem.message ??
-            `environment variable ${problem.variable} is not set and has no default (write \${${problem.variable}:-default})`,
-        });
-      }
-      node.value = node.type === Scalar.PLAIN && result.changed ? retype(result.text) : result.text;
-    },
-  });
+  // Only files that interpolate pay for a visit of every scalar.
+  if (text.includes("${"))
+    visit(doc, {
+      Scalar(key, node, ancestors) {
+        if (key === "key" || typeof node.value !== "string" || !node.value.includes("${")) return;
+        const result = interpolate(node.value, env, { baseDir });
+        for (const problem of result.problems) {
+          const path = pathOf(ancestors, node);
+          issues.push({
+            file,
+            ...at(scalarOffset(text, node, problem.offset)),
+            path: formatPath(path),
+            message:
+              problem.message ??
+              `environment variable ${problem.variable} is not set and has no default (write \${${problem.variable}:-default})`,
+          });
+        }
+        node.value = node.type === Scalar.PLAIN && result.changed ? retype(result.text) : result.text;
+      },
+    });
   const locate: Locator = (path, opts = {}) => {
     const node = findNode(doc.contents, path, opts.atKey === true);
     if (!node?.range) return undefined;
     return at(opts.offset === undefined ? node.range[0] : scalarOffset(text, node, opts.offset));
   };
-  const result = validateSpec(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  const result = validateSpec(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {});
   if (!result.ok) {
     for (const issue of result.issues) {
       issues.push({
@@ -148,6 +161,66 @@ export function parseTopology(text: string, options: LoadOptions = {}): LoadedTo
   }
   if (issues.length > 0 || !result.ok) throw new ConfigError(sortIssues(issues));
   return { spec: result.spec, file, baseDir, locate };
+}
+
+/**
+ * Undefined aliases, and alias bombs (aliases expanding to more than `MAX_ALIAS_COUNT` copies), each at the
+ * alias's own position; `doc.toJS` would throw for both without saying where.
+ */
+function aliasIssues(doc: Document): Array<{ offset: number; message: string }> {
+  const aliases: Alias[] = [];
+  visit(doc, {
+    Alias(_, node) {
+      aliases.push(node);
+    },
+  });
+  const problems: Array<{ offset: number; message: string }> = [];
+  for (const alias of aliases) {
+    if (alias.resolve(doc) === undefined)
+      problems.push({
+        offset: alias.range?.[0] ?? 0,
+        message: `undefined YAML alias *${aliasName(alias)}: no anchor &${aliasName(alias)} before it`,
+      });
+  }
+  if (problems.length > 0 || aliases.length === 0) return problems;
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return [];
+  } catch (error) {
+    // yaml refuses an alias bomb as a whole: name the alias that expands the most, where it is.
+    const size = expansionSizes(doc);
+    let worst = aliases[0]!;
+    for (const alias of aliases) if (size(alias) > size(worst)) worst = alias;
+    const name = aliasName(worst);
+    return [
+      {
+        offset: worst.range?.[0] ?? 0,
+        message: `YAML aliases expand too often (${(error as Error).message.slice(0, 100)}): *${name} alone expands to ${size(worst)} nodes; refused as an alias bomb`,
+      },
+    ];
+  }
+}
+
+/** An alias's name as written, or an escaped excerpt when it is long or odd. */
+function aliasName(alias: Alias): string {
+  return alias.source.length <= 60 && /^[\x21-\x7e]+$/.test(alias.source) ? alias.source : excerpt(alias.source);
+}
+
+/** Number of nodes a node stands for once every alias in it is expanded, memoized so it stays linear. */
+function expansionSizes(doc: Document): (node: unknown) => number {
+  const memo = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    memo.set(node, 1); // a cycle counts once
+    let n = 1;
+    if (isAlias(node)) n = size(node.resolve(doc));
+    else if (isCollection(node))
+      for (const item of node.items) n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    memo.set(node, n);
+    return n;
+  };
+  return size;
 }
 
 function pathOf(ancestors: readonly unknown[], node: unknown): Array<string | number> {

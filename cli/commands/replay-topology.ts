@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
-import { compileTopology } from "../../topologies/compiler.ts";
+import { compileForRun } from "../../topologies/compiler-services.ts";
 import { Application } from "../../topologies/runtime/application.ts";
 import { formatPlan, planReplay } from "../../topologies/runtime/replay-plan.ts";
 import { TopologyResources } from "../../topologies/runtime/resources.ts";
@@ -27,7 +27,7 @@ function defaultRunId(): string {
 }
 
 export async function replayTopology(file: string, options: ReplayOptions): Promise<void> {
-  const topology = compileTopology(loadTopologyFile(file));
+  const topology = compileForRun(loadTopologyFile(file));
   const { spec } = topology;
   const runId = options.runId ?? defaultRunId();
   if (runId === "live") throw new ConfigError('--run-id "live" is the live run; a replay needs its own');

@@ -7,7 +7,7 @@ import { fork } from "node:child_process";
 import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
-import { compileTopology } from "../../topologies/compiler.ts";
+import { compileForRun } from "../../topologies/compiler-services.ts";
 import { Application } from "../../topologies/runtime/application.ts";
 import { type HealthSource, startHttpServer } from "../../topologies/runtime/http-server.ts";
 import { authFailure, checkKafkaAccess } from "../../topologies/runtime/kafka-access.ts";
@@ -28,7 +28,7 @@ export interface RunOptions {
 }
 
 export async function runTopology(file: string, options: RunOptions): Promise<number> {
-  const topology = compileTopology(loadTopologyFile(file));
+  const topology = compileForRun(loadTopologyFile(file)); // the checks `sluice validate` makes, before connecting
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
   const resources = new TopologyResources(topology, { runId: options.runId, logger });

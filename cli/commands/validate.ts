@@ -1,9 +1,10 @@
 /**
- * `sluice validate <file...>`: loads and compiles each topology without starting anything; exit 0 when all are
- * valid, 1 with every problem of every file (text, or `--json`).
+ * `sluice validate <file...>`: loads and compiles each topology without starting anything, with the same checks
+ * `sluice run` makes before it connects (services the topology needs included); exit 0 when all are valid, 1 with
+ * every problem of every file (text, or `--json`).
  */
 import { ConfigError, type ConfigIssue, formatIssue } from "../../core/errors.ts";
-import { compileTopology } from "../../topologies/compiler.ts";
+import { compileForRun } from "../../topologies/compiler-services.ts";
 import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
 
 export interface ValidateOptions {
@@ -27,7 +28,7 @@ interface FileReport {
 
 function validateFile(file: string, env: ValidateOptions["env"]): FileReport {
   try {
-    const compiled = compileTopology(loadTopologyFile(file, env ? { env } : {}));
+    const compiled = compileForRun(loadTopologyFile(file, env ? { env } : {}));
     return { file, valid: true, nodes: compiled.nodes.size, issues: [] };
   } catch (error) {
     if (error instanceof ConfigError) return { file, valid: false, issues: error.issues };

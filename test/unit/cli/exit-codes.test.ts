@@ -1,6 +1,6 @@
 /**
  * Exit codes of `sluice` as a user's shell sees them: usage errors of every subcommand exit 2 (as the README and
- * `--help` say), invalid input exits 1, help exits 0. Spawns the real `node cli/bin.mjs`; no services needed.
+ * `--help` say), invalid input exits 1 (`run` refusing it before connecting), help exits 0. Spawns the real `node cli/bin.mjs`; no services needed.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -37,11 +37,15 @@ describe("sluice exit codes", () => {
     expect(root.stdout).toContain("2    usage error");
   });
 
-  it("an invalid topology is invalid input (exit 1), not a usage error", () => {
-    const file = join(tmpdir(), `sluice-exit-${process.pid}.yaml`);
-    writeFileSync(file, "applicationId: x\n");
-    const r = sluice("validate", file);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file}:`);
+  it("run refuses what validate refuses, with the same file:line:column, before connecting to anything", () => {
+    const file = join(tmpdir(), `sluice-run-${process.pid}.yaml`);
+    writeFileSync(
+      file,
+      "applicationId: x\nkafka:\n  brokers: 127.0.0.1:1\nsources:\n  - name: in\n    topic: in\n    value: { format: json }\nsinks:\n  - name: rows\n    type: clickhouse\n    from: in\n    clickhouse:\n      table: t\n",
+    );
+    const message = `${file}:10:11 sinks[0].type: sink "rows" writes to ClickHouse, but the topology has no clickhouse: {url} section`;
+    const run = sluice("run", file, "--metrics-port", "0");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(message);
   });
 });
