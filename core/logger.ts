@@ -18,6 +18,25 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** How many of a batch's failures a log line lists (the count is always given). */
+const LOGGED_FAILURES = 20;
+
+/**
+ * pino's error serializer, plus the reasons of a `BatchError`: its `failures` is a Map (batch index → error),
+ * which JSON prints as `{}`, so a line like "ClickHouse refused 2 rows" would lose ClickHouse's own message.
+ */
+export function serializeError(error: unknown): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  const failures = (error as { failures?: unknown } | null)?.failures;
+  if (!(failures instanceof Map) || typeof serialized !== "object" || serialized === null) return serialized;
+  const listed = [...failures].slice(0, LOGGED_FAILURES);
+  serialized.failures = Object.fromEntries(
+    listed.map(([index, failure]) => [String(index), failure instanceof Error ? failure.message : String(failure)]),
+  );
+  serialized.failureCount = failures.size;
+  return serialized;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   // Logs go to stderr: stdout carries a command's data (`--json` output) and stays parseable.
   const pretty = options.pretty ?? process.stderr.isTTY === true;
@@ -25,6 +44,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? process.env.SLUICE_LOG_LEVEL ?? "info",
     base: options.base ?? null,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    serializers: { err: serializeError },
     ...(pretty
       ? {
           transport: {
