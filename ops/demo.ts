@@ -8,7 +8,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { Kafka, logLevel } from "kafkajs";
-import { endpoints, REPO_ROOT } from "./stack/config.ts";
+import { endpoints } from "../stack/config.ts";
+import { REPO_ROOT } from "./repo-root.ts";
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const TOPOLOGY = "topologies/examples/support-triage.yaml";
@@ -98,7 +99,7 @@ async function summary(since: number): Promise<void> {
   console.table(byTenant);
   process.stdout.write(
     `${lineage?.rows} decisions, ${lineage?.lineage_keys} distinct lineage keys; model ${lineage?.model} on ${lineage?.backend}; knowledge base ${lineage?.kb} v${lineage?.kb_version}\n` +
-      "more: sluice sql ops/clickhouse/queries/escalation_rate_trend.sql   ·   sluice status topologies/examples/support-triage.yaml\n",
+      "more: sluice sql analytics/queries/escalation_rate_trend.sql   ·   sluice status topologies/examples/support-triage.yaml\n",
   );
 }
 

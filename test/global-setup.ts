@@ -3,8 +3,8 @@
  * one, or uses external services named by KAFKA_BROKERS / SCHEMA_REGISTRY_URL / CLICKHOUSE_URL), exports the
  * endpoints to the test workers, and at the end stops only what it started.
  */
-import { externalEndpoints, localEndpoints } from "../ops/stack/config.ts";
-import { type ServiceName, stackDown, stackUp } from "../ops/stack/stack.ts";
+import { externalEndpoints, localEndpoints } from "../stack/config.ts";
+import { type ServiceName, stackDown, stackUp } from "../stack/stack.ts";
 
 export default async function setup(): Promise<() => Promise<void>> {
   const external = externalEndpoints();

@@ -36,14 +36,14 @@ export function registerClickHouseToolCommands(program: Command): void {
 
   program
     .command("sql")
-    .description("run an analytics query file (ops/clickhouse/queries/*.sql) against ClickHouse")
+    .description("run an analytics query file (analytics/queries/*.sql) against ClickHouse")
     .argument("<file>", "SQL file")
     .option("--format <format>", "table, json or csv (default: table on a TTY, json otherwise)")
     .option("--url <url>", "ClickHouse HTTP URL (default: $CLICKHOUSE_URL or the local stack)")
     .option("--database <db>", "database", "default")
     .addHelpText(
       "after",
-      "\nExamples:\n  sluice sql ops/clickhouse/queries/decisions_per_tenant_per_hour.sql\n  sluice sql ops/clickhouse/queries/dlq_reasons.sql --format csv",
+      "\nExamples:\n  sluice sql analytics/queries/decisions_per_tenant_per_hour.sql\n  sluice sql analytics/queries/dlq_reasons.sql --format csv",
     )
     .action(async (file: string, o: { url?: string; database?: string; format?: string }) => {
       const { sqlCommand } = await import("./sql.ts");

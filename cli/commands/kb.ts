@@ -4,7 +4,6 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { REPO_ROOT } from "../../ops/stack/config.ts";
 import type { KbInfo, KbProgress } from "../../processors/knowledge-base.ts";
 import { progress } from "../progress.ts";
 
@@ -50,7 +49,8 @@ function withProgress(label: string) {
 }
 
 export function registerKbCommand(program: Command): void {
-  const defaultDb = resolve(REPO_ROOT, ".stack/lancedb");
+  // Defaults resolve against the working directory, never the installed package's own folder.
+  const defaultDb = resolve(".stack/lancedb");
   const kb = program
     .command("kb")
     .description("build, update and inspect the LanceDB knowledge base the enrich stage searches")
@@ -62,7 +62,7 @@ export function registerKbCommand(program: Command): void {
     command
       .requiredOption("--table <name>", "table name")
       .option("--db <dir>", "LanceDB folder", process.env.SLUICE_KB_DB ?? defaultDb)
-      .option("--encoder <dir>", "TF.js encoder model folder", resolve(REPO_ROOT, "models/encoder"))
+      .option("--encoder <dir>", "TF.js encoder model folder", resolve("models/encoder"))
       .option("--json", "print JSON");
 
   /** build and update differ only in the LanceDB write: both embed `--from` with the same encoder. */

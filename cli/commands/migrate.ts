@@ -1,8 +1,8 @@
 /**
- * `sluice migrate`: creates or updates sluice's ClickHouse tables (ops/clickhouse/migrations) for the server's
+ * `sluice migrate`: creates or updates sluice's ClickHouse tables (analytics/migrations) for the server's
  * version and lists each migration as applied or skipped; `--json` for the full report.
  */
-import { migrate } from "../../ops/clickhouse/migrate.ts";
+import { migrate } from "../../analytics/migrate.ts";
 import { EXIT } from "../exit-codes.ts";
 import { type CommandResult, clickhouseExitCode } from "./sql.ts";
 

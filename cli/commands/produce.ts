@@ -4,8 +4,8 @@
  */
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
-import type { OnInvalid } from "../../ops/produce/produce.ts";
-import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
+import type { OnInvalid } from "../../produce/produce.ts";
+import { endpoints } from "../../stack/config.ts";
 import { EXIT } from "../exit-codes.ts";
 import { progress } from "../progress.ts";
 
@@ -59,10 +59,10 @@ Examples:
       // kafkajs and the Avro tooling load only when this command runs.
       const [{ Kafka, logLevel }, { loadSchema, preflight, produce, reader }, { generate }] = await Promise.all([
         import("kafkajs"),
-        import("../../ops/produce/produce.ts"),
-        import("../../ops/produce/readers.ts"),
+        import("../../produce/produce.ts"),
+        import("../../produce/readers.ts"),
       ]);
-      const schemaFile = resolve(REPO_ROOT, options.schema);
+      const schemaFile = resolve(options.schema); // relative to the working directory
       const type = loadSchema(schemaFile);
       const format = options.format ?? (options.from && extname(options.from) === ".csv" ? "csv" : "jsonl");
       if (options.from && options.from !== "-" && options.onInvalid === "fail") {

@@ -4,7 +4,7 @@
  * the incompatible fields named.
  */
 import type { Command } from "commander";
-import { endpoints } from "../../ops/stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
 import { EXIT } from "../exit-codes.ts";
 
 interface SchemaOptions {

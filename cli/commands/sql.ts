@@ -2,7 +2,7 @@
  * `sluice sql <file>`: runs an analytics query file against ClickHouse; a table for people, `--format json|csv`
  * for programs. Exit 3 when ClickHouse is unreachable, 1 for a bad file or query.
  */
-import { runSqlFile, type SqlOutputFormat } from "../../ops/clickhouse/sql.ts";
+import { runSqlFile, type SqlOutputFormat } from "../../analytics/sql.ts";
 import { EXIT } from "../exit-codes.ts";
 
 export interface SqlCommandOptions {

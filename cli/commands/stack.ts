@@ -3,11 +3,11 @@
  * modules load only when a stack command runs.
  */
 import type { Command } from "commander";
-import type { ServiceName, ServiceStatus } from "../../ops/stack/stack.ts";
+import type { ServiceName, ServiceStatus } from "../../stack/stack.ts";
 import { EXIT } from "../exit-codes.ts";
 
-const stackModule = () => import("../../ops/stack/stack.ts");
-const secureModule = () => import("../../ops/stack/secure.ts");
+const stackModule = () => import("../../stack/stack.ts");
+const secureModule = () => import("../../stack/secure.ts");
 
 function line(s: ServiceStatus): string {
   const extra = [

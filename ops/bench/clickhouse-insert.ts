@@ -7,9 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createClient } from "@clickhouse/client";
+import { migrate } from "../../analytics/migrate.ts";
 import { ClickHouseSink, clickhouseSinkConfig } from "../../sinks/clickhouse.ts";
 import type { InsertFormat } from "../../sinks/clickhouse-rows.ts";
-import { migrate } from "../clickhouse/migrate.ts";
 import { decisionRecords } from "../clickhouse/sample-decisions.ts";
 
 const total = Number(process.argv[2] ?? 200_000);

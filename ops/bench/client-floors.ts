@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../stack/config.ts";
+import { REPO_ROOT } from "../repo-root.ts";
 import { CLIENTS_DIR, clientFloors, type FloorResult } from "./lib/floors.ts";
 import { writeResult } from "./lib/results.ts";
 import { ensureInput } from "./lib/topics.ts";

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import avsc from "avsc";
 import { Kafka, logLevel, type Message } from "kafkajs";
-import { endpoints } from "../stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
 
 const [input, output, schemaFile, groupId = `handwritten-${Date.now()}`] = process.argv.slice(2);
 if (!input || !output || !schemaFile) throw new Error("usage: handwritten-kafkajs.ts <input> <output> <schema.avsc>");

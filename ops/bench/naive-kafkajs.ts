@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, logLevel } from "kafkajs";
-import { endpoints } from "../stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
 
 const [input, output, schemaFile, groupId = `naive-${Date.now()}`] = process.argv.slice(2);
 if (!input || !output || !schemaFile) throw new Error("usage: naive-kafkajs.ts <input> <output> <schema.avsc>");

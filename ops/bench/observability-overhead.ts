@@ -4,7 +4,7 @@
  * (`SLUICE_METRICS=off SLUICE_TRACING=off --metrics-port 0`), runs interleaved, best of each.
  * Usage: node --import tsx ops/bench/observability-overhead.ts [records=200000] [rounds=2]
  */
-import { endpoints } from "../stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
 import { runGroup, writeTopology } from "./lib/group-run.ts";
 import { writeResult } from "./lib/results.ts";
 import { ensureInput, ORDER_SCHEMA_FILE, recreateTopics } from "./lib/topics.ts";

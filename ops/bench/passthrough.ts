@@ -6,7 +6,8 @@
  * Writes bench/results/passthrough.json.
  */
 import { join } from "node:path";
-import { endpoints, REPO_ROOT } from "../stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
+import { REPO_ROOT } from "../repo-root.ts";
 import { clientFloors } from "./lib/floors.ts";
 import { writeTopology } from "./lib/group-run.ts";
 import { buildBaseline, consumerPerformance, kafkaStreamsLaunch, producerPerformance } from "./lib/java.ts";

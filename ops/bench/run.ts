@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../stack/config.ts";
+import { REPO_ROOT } from "../repo-root.ts";
 import { benchClients } from "./client-floors.ts";
 import { markdownTable, plot, type Row } from "./lib/report.ts";
 import { type TargetInputs, targetRows, targetsTable } from "./lib/targets.ts";

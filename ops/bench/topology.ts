@@ -5,8 +5,8 @@
  */
 import { rm } from "node:fs/promises";
 import { createClient } from "@clickhouse/client";
-import { migrate } from "../clickhouse/migrate.ts";
-import { endpoints } from "../stack/config.ts";
+import { migrate } from "../../analytics/migrate.ts";
+import { endpoints } from "../../stack/config.ts";
 import { writeTopology } from "./lib/group-run.ts";
 import { type LatencyResult, pacedLatency } from "./lib/latency.ts";
 import { type MeasuredRun, runMeasured, sluiceLaunch, start } from "./lib/processes.ts";

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../ops/clickhouse/migrate.ts";
-import { produce } from "../../ops/produce/produce.ts";
-import { generate } from "../../ops/produce/readers.ts";
-import { REPO_ROOT } from "../../ops/stack/config.ts";
-import { isAlive, portOpen } from "../../ops/stack/process.ts";
+import { migrate } from "../../analytics/migrate.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
+import { produce } from "../../produce/produce.ts";
+import { generate } from "../../produce/readers.ts";
+import { isAlive, portOpen } from "../../stack/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-secure-"));
 const ports = { kafka: 39294, controller: 39295, http: 39223, tcp: 39200, metrics: 39296 };

@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../ops/stack/config.ts";
-import { isAlive, portOpen } from "../../ops/stack/process.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
+import { isAlive, portOpen } from "../../stack/process.ts";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "sluice-stack-"));

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../ops/stack/config.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
 
 export interface SluiceProcess {
   child: ChildProcess;

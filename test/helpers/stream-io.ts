@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
-import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
+import { endpoints } from "../../stack/config.ts";
 
 export const kafka = () =>
   new Kafka({ clientId: "sluice-tests", brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING });

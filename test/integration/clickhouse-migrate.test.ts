@@ -6,16 +6,16 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadMigrations, migrate } from "../../analytics/migrate.ts";
 import { migrateCommand } from "../../cli/commands/migrate.ts";
 import { sqlCommand } from "../../cli/commands/sql.ts";
-import { loadMigrations, migrate } from "../../ops/clickhouse/migrate.ts";
 import { decisionRecords } from "../../ops/clickhouse/sample-decisions.ts";
 import { ClickHouseSink, clickhouseSinkConfig } from "../../sinks/clickhouse.ts";
 
 const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:28123";
 const database = `t_${randomBytes(4).toString("hex")}`;
 const admin = createClient({ url });
-const queries = join(import.meta.dirname, "../../ops/clickhouse/queries");
+const queries = join(import.meta.dirname, "../../analytics/queries");
 
 describe("ClickHouse migrations and SQL on the local server", () => {
   afterAll(async () => {

@@ -8,14 +8,14 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderMigrations } from "../../ops/clickhouse/migrate.ts";
+import { renderMigrations } from "../../analytics/migrate.ts";
+import { readSqlFile } from "../../analytics/sql.ts";
 import { decisionRecords } from "../../ops/clickhouse/sample-decisions.ts";
-import { readSqlFile } from "../../ops/clickhouse/sql.ts";
 import { StreamRecord } from "../../processors/api.ts";
 import { ALL_FEATURES } from "../../sinks/clickhouse-features.ts";
 import { type ColumnInfo, RowMapper } from "../../sinks/clickhouse-rows.ts";
 
-const QUERIES_DIR = join(import.meta.dirname, "../../ops/clickhouse/queries");
+const QUERIES_DIR = join(import.meta.dirname, "../../analytics/queries");
 const SCRIPT = join(import.meta.dirname, "../../ops/clickhouse/chdb_check.py");
 
 function hasChdb(): boolean {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import avsc from "avsc";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../ops/stack/config.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { headerText } from "../helpers/kafka.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { killAll, type SluiceProcess, startSluice, waitFor } from "../helpers/sluice-process.ts";

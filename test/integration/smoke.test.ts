@@ -10,7 +10,7 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import * as lancedb from "@lancedb/lancedb";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { endpoints } from "../../ops/stack/config.ts";
+import { endpoints } from "../../stack/config.ts";
 
 const services = endpoints();
 const suffix = `${process.pid}-${Date.now()}`;

@@ -11,12 +11,13 @@ import { createClient } from "@clickhouse/client";
 import avsc from "avsc";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../ops/clickhouse/migrate.ts";
-import { runSqlFile } from "../../ops/clickhouse/sql.ts";
-import { produce } from "../../ops/produce/produce.ts";
-import { generate, type InputRecord } from "../../ops/produce/readers.ts";
-import { endpoints, REPO_ROOT } from "../../ops/stack/config.ts";
+import { migrate } from "../../analytics/migrate.ts";
+import { runSqlFile } from "../../analytics/sql.ts";
+import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
+import { produce } from "../../produce/produce.ts";
+import { generate, type InputRecord } from "../../produce/readers.ts";
+import { endpoints } from "../../stack/config.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { killAll, type SluiceProcess, startSluice } from "../helpers/sluice-process.ts";
 import { createTopics, readTopic } from "../helpers/stream-io.ts";
@@ -146,10 +147,10 @@ describe("support-triage on Kafka", () => {
     expect(audit.map((a) => a.event)).toEqual(["start", "stop"]);
     expect(audit[0]?.kb_table).toBe("support_kb");
     expect(audit[0]?.model_ids).toHaveLength(2);
-    // Every analytics query of ops/clickhouse/queries/ answers with rows on what this run wrote (18.16 here).
-    for (const query of readdirSync(join(REPO_ROOT, "ops/clickhouse/queries")).filter((f) => f.endsWith(".sql"))) {
+    // Every analytics query of analytics/queries/ answers with rows on what this run wrote (18.16 here).
+    for (const query of readdirSync(join(REPO_ROOT, "analytics/queries")).filter((f) => f.endsWith(".sql"))) {
       const answer = JSON.parse(
-        await runSqlFile(endpoints().clickhouseUrl, join(REPO_ROOT, "ops/clickhouse/queries", query), {
+        await runSqlFile(endpoints().clickhouseUrl, join(REPO_ROOT, "analytics/queries", query), {
           format: "json",
         }),
       ) as unknown[];

@@ -3,7 +3,7 @@
  * `eachBatch` consume doing nothing else (no commits), or produce in sends of 1 000 with 8 in flight, acks all,
  * idempotent. Installed only for the bench (native add-on built from source); typed by the little used here.
  */
-import { endpoints } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
 import { floorArgs, Meter, produceAll } from "./floor.ts";
 
 interface Client {

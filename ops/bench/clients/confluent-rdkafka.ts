@@ -4,7 +4,7 @@
  * unacknowledged (the 8 sends of 1 000 the other floors keep in flight), acks all, idempotent.
  */
 
-import { endpoints } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
 import type { Payload } from "../lib/latency.ts";
 import { orderPayloads } from "../lib/topics.ts";
 import { floorArgs, IN_FLIGHT, Meter, SEND_SIZE } from "./floor.ts";

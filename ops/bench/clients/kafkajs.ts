@@ -3,7 +3,7 @@
  * acks all, idempotent (as sluice's Kafka sink). The client sluice uses today.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { endpoints } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
 import { floorArgs, Meter, produceAll } from "./floor.ts";
 
 const args = floorArgs();

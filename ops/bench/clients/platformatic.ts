@@ -3,7 +3,7 @@
  * commits), or produce in sends of 1 000 with 8 in flight, acks all, not idempotent (see below). Installed only for the bench, in
  * ops/bench/clients/node_modules; typed here by the little of it that is used, so `tsc` passes without it.
  */
-import { endpoints } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
 import { floorArgs, Meter, produceAll } from "./floor.ts";
 
 interface Stream {

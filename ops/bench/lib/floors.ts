@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 import { LOG_DIR } from "./processes.ts";
 import { createTopic, deleteTopics } from "./topics.ts";
 

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 import { topicEnd } from "./topics.ts";
 
 export interface GroupRunResult {

@@ -6,7 +6,8 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { endpoints, REPO_ROOT, stackConfig } from "../../stack/config.ts";
+import { endpoints, stackConfig } from "../../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 import type { Launch } from "./processes.ts";
 
 const run = promisify(execFile);

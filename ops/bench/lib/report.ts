@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { REPO_ROOT } from "../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 
 export interface Row {
   section: string;

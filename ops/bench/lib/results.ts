@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 
 function quiet(command: string, args: string[]): string {
   try {

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avsc from "avsc";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { endpoints, REPO_ROOT } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 
 export const ORDER_SCHEMA_FILE = join(REPO_ROOT, "schemas/example-order.avsc");
 

@@ -13,7 +13,8 @@ import { CompressionTypes } from "kafkajs";
 import YAML from "yaml";
 import { generateEvents } from "../../../models/synthetic.ts";
 import { buildKnowledgeBase } from "../../../processors/knowledge-base.ts";
-import { endpoints, REPO_ROOT } from "../../stack/config.ts";
+import { endpoints } from "../../../stack/config.ts";
+import { REPO_ROOT } from "../../repo-root.ts";
 import type { Payload } from "./latency.ts";
 import { benchKafka, recreateTopics, topicEnd } from "./topics.ts";
 

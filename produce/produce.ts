@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import avsc, { type Type } from "avsc";
 import type { Kafka, Message } from "kafkajs";
-import { ConfigError } from "../../core/errors.ts";
-import { AvroSerde } from "../../schemas/avro-serde.ts";
+import { ConfigError } from "../core/errors.ts";
+import { AvroSerde } from "../schemas/avro-serde.ts";
 import { type InputRecord, readCsv, readJsonl } from "./readers.ts";
 import { validationErrors, withDefaults } from "./validate.ts";
 

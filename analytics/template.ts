@@ -2,7 +2,7 @@
  * The DDL's tiny template language, so one file serves every server version: `{{#if feature}}…{{else}}…{{/if}}`
  * (not nested) and `{{Name}}` type aliases, rendered from the features detected on the server.
  */
-import type { ClickHouseFeatures } from "../../sinks/clickhouse-features.ts";
+import type { ClickHouseFeatures } from "../sinks/clickhouse-features.ts";
 
 /** Type aliases the DDL uses, each gated on a feature. */
 export function typeAliases(f: ClickHouseFeatures): Record<string, string> {

@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Type } from "avsc";
-import { generateEvents } from "../../models/synthetic.ts";
+import { generateEvents } from "../models/synthetic.ts";
 
 export type InputRecord =
   | { line: number; value: Record<string, unknown>; raw: string }

@@ -1,5 +1,5 @@
 /**
- * `sluice sql <file>`: runs one SQL file (e.g. ops/clickhouse/queries/*.sql) against ClickHouse and renders
+ * `sluice sql <file>`: runs one SQL file (e.g. analytics/queries/*.sql) against ClickHouse and renders
  * the result as an aligned text table, JSON rows or CSV with a header line.
  */
 import { readFileSync } from "node:fs";
