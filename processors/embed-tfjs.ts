@@ -21,6 +21,12 @@ export const embedConfig = z
     outputField: z.string().min(1).default("embedding"),
     /** Rows per `predict` call; larger micro-batches are split (see ops/bench/ai-stages.ts). @default 256 */
     maxBatch: z.number().int().positive().default(256),
+    /**
+     * Forward pass: `sparse` runs the encoder's Dense layers in JS on the hashed features' non-zero buckets
+     * (processors/encoder-kernel.ts, ~2× `predict()` here: bench/README.md); `tfjs` calls `predict()` on the
+     * backend. A model that is not plain Dense layers always uses `tfjs`. @default "sparse"
+     */
+    kernel: z.enum(["sparse", "tfjs"]).default("sparse"),
     /** Force a TF.js backend instead of the fallback chain. @default "auto" */
     backend: z.enum(["auto", ...BACKENDS]).default("auto"),
   })
@@ -58,6 +64,7 @@ export const embedProcessor = defineProcessor({
       const vectors = encoder.encode(
         ok.map((o) => o.text),
         config.maxBatch,
+        config.kernel,
       );
       const timing = {
         name: ctx.processorName,
@@ -82,7 +89,11 @@ export const embedProcessor = defineProcessor({
       async init(context) {
         ctx = context;
         encoder = await loadTextEncoder(modelDir, config.backend);
-        ctx.logger.info({ model: modelDir, modelId: encoder.modelId, backend: encoder.backend.name }, "embed ready");
+        const kernel = config.kernel === "sparse" ? encoder.kernel : "tfjs";
+        ctx.logger.info(
+          { model: modelDir, modelId: encoder.modelId, backend: encoder.backend.name, kernel },
+          "embed ready",
+        );
       },
       processBatch,
       async process(record) {

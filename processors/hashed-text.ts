@@ -80,3 +80,74 @@ export function hashTexts(texts: readonly string[], config: HashedTextConfig): F
   }
   return matrix;
 }
+
+/** A text's hashed features as parallel arrays of the non-zero buckets (ascending) and their values. */
+export interface SparseFeatures {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function feed(h: number, text: string): number {
+  let x = h;
+  for (let i = 0; i < text.length; i++) x = Math.imul(x ^ text.charCodeAt(i), FNV_PRIME);
+  return x;
+}
+
+/**
+ * The same features as `hashText`, bit for bit, without building each n-gram's string or touching all
+ * `buckets`: FNV-1a fed piece by piece, counts kept for the buckets hit only. `scratch` (length `buckets`, all
+ * zero) is left all zero again.
+ */
+export function hashTextSparse(text: string, config: HashedTextConfig, scratch: Float32Array): SparseFeatures {
+  const ws = words(text, config.maxChars);
+  const { buckets } = config;
+  const hashes: number[] = [];
+  for (const n of config.wordNgrams) {
+    const prefix = feed(FNV_OFFSET, `w${n}:`);
+    for (let i = 0; i + n <= ws.length; i++) {
+      let h = feed(prefix, ws[i] as string);
+      for (let j = 1; j < n; j++) h = feed(Math.imul(h ^ 32, FNV_PRIME), ws[i + j] as string);
+      hashes.push(h);
+    }
+  }
+  for (const n of config.charNgrams) {
+    const prefix = feed(FNV_OFFSET, `c${n}:`);
+    for (const w of ws) {
+      // The padded word ` w `: position 0 and length + 1 are spaces.
+      const last = w.length + 2 - n;
+      for (let i = 0; i <= last; i++) {
+        let h = prefix;
+        for (let c = i; c < i + n; c++) {
+          const code = c === 0 || c === w.length + 1 ? 32 : w.charCodeAt(c - 1);
+          h = Math.imul(h ^ code, FNV_PRIME);
+        }
+        hashes.push(h);
+      }
+    }
+  }
+  const touched = new Int32Array(hashes.length);
+  let count = 0;
+  for (const h of hashes) {
+    const i = (h >>> 0) % buckets;
+    if (scratch[i] === 0) touched[count++] = i;
+    scratch[i] = (scratch[i] as number) + 1;
+  }
+  const indices = touched.subarray(0, count).sort();
+  const values = new Float32Array(count);
+  let norm = 0;
+  for (let t = 0; t < count; t++) {
+    const i = indices[t] as number;
+    const v = Math.log1p(scratch[i] as number);
+    values[t] = v;
+    norm += v * v;
+    scratch[i] = 0;
+  }
+  if (norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let t = 0; t < count; t++) values[t] = (values[t] as number) * inv;
+  }
+  return { indices, values };
+}

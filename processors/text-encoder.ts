@@ -6,7 +6,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { ConfigError } from "../core/errors.ts";
-import { hashedTextConfig, hashTexts } from "./hashed-text.ts";
+import { SparseDenseKernel } from "./encoder-kernel.ts";
+import { hashedTextConfig, hashTextSparse, hashTexts } from "./hashed-text.ts";
 import { loadLayersModel } from "./model-files.ts";
 import { type BackendChoice, type BackendName, selectBackend } from "./tfjs-backend.ts";
 
@@ -20,9 +21,17 @@ export interface TextEncoder {
   readonly modelId: string;
   readonly dim: number;
   readonly backend: BackendChoice;
-  /** Embeds texts into unit vectors, `maxBatch` rows per `predict` call. */
-  encode(texts: readonly string[], maxBatch?: number): Float32Array[];
+  /** `sparse` when the model is plain Dense layers (encoder-kernel.ts), else `tfjs`. */
+  readonly kernel: EncoderKernel;
+  /**
+   * Embeds texts into unit vectors: by the sparse kernel, or (`kernel: "tfjs"`, or a model it cannot run)
+   * `maxBatch` rows per `predict` call.
+   */
+  encode(texts: readonly string[], maxBatch?: number, kernel?: EncoderKernel): Float32Array[];
 }
+
+/** How the encoder's forward pass runs: sparse first layer in JS, or TF.js `predict()` on the backend. */
+export type EncoderKernel = "sparse" | "tfjs";
 
 const loaded = new Map<string, Promise<TextEncoder>>();
 
@@ -43,11 +52,16 @@ async function load(dir: string, backendName: BackendName | "auto" | undefined):
   }
   const { buckets } = tokenizer.data;
   const dim = contract.data.dim;
+  const sparse = SparseDenseKernel.fromModel(model);
+  const scratch = new Float32Array(buckets);
   return {
     modelId: files.modelId,
     dim,
     backend,
-    encode(texts, maxBatch = 256) {
+    kernel: sparse ? "sparse" : "tfjs",
+    encode(texts, maxBatch = 256, kernel = "sparse") {
+      if (sparse && kernel === "sparse")
+        return texts.map((t) => sparse.encode(hashTextSparse(t, tokenizer.data, scratch)));
       const out: Float32Array[] = [];
       for (let start = 0; start < texts.length; start += maxBatch) {
         const chunk = texts.slice(start, start + maxBatch);
