@@ -4,6 +4,9 @@
  * (`topologies/runtime/`); nothing here knows about Kafka clients or sinks.
  */
 import type { Logger } from "pino";
+import type { KeyValueStore, StateStore, WindowStore } from "./stores.ts";
+
+export type { KeyValueStore, PutOptions, StateStore, StoredWindow, StoreEntry, WindowStore } from "./stores.ts";
 
 /** Where a record came from. Lineage: set once when the record is consumed and never rewritten. */
 export interface RecordSource {
@@ -79,6 +82,15 @@ export interface ProcessorContext {
   forward(record: StreamRecord, child?: string): void;
   /** Names of this node's children, in the order the topology declares them. */
   readonly children: readonly string[];
+  /**
+   * A state store of this task, declared in the topology's `stores:` or implied by a DSL operator. Throws
+   * naming the declared stores when `name` is not one of them.
+   */
+  store(name: string): StateStore;
+  /** `store(name)`, checked to be a key-value store. */
+  keyValueStore<V = unknown>(name: string): KeyValueStore<V>;
+  /** `store(name)`, checked to be a window store. */
+  windowStore<V = unknown>(name: string): WindowStore<V>;
 }
 
 /**

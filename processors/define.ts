@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { Processor, ProcessorEnvironment } from "./api.ts";
+import type { StoreDeclaration } from "./stores.ts";
 
 export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
   /** The spec `type`, e.g. `filter`, `enrich`. */
@@ -15,6 +16,8 @@ export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
   readonly config: S;
   /** Builds one instance per task. May throw `ConfigError` for problems only visible at build time. */
   readonly create: (config: z.infer<S>, env: ProcessorEnvironment) => Processor;
+  /** The state stores a node of this type needs (DSL operators), given its config and node name. @default none */
+  readonly stores?: (config: z.infer<S>, nodeName: string) => StoreDeclaration[];
 }
 
 export function defineProcessor<S extends z.ZodType>(definition: ProcessorDefinition<S>): ProcessorDefinition<S> {

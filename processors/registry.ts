@@ -2,15 +2,20 @@
  * Spec `type` → processor definition. The topology spec composes these config schemas, the compiler builds
  * processors through their factories; adding a built-in means adding one line here.
  */
+import { aggregateProcessor } from "./aggregate.ts";
 import { branchProcessor } from "./branch.ts";
+import { countProcessor } from "./count.ts";
 import { customProcessor } from "./custom.ts";
 import { decideProcessor } from "./decide.ts";
+import { dedupeProcessor } from "./dedupe.ts";
 import type { ProcessorDefinition } from "./define.ts";
 import { embedProcessor } from "./embed-tfjs.ts";
 import { enrichProcessor } from "./enrich-lancedb.ts";
 import { filterProcessor } from "./filter.ts";
 import { inferProcessor } from "./infer-tfjs.ts";
+import { joinProcessor } from "./join.ts";
 import { mapProcessor } from "./map.ts";
+import { reduceProcessor } from "./reduce.ts";
 
 /** Every built-in, keyed by the `type` a topology names it with. */
 export const processorRegistry = {
@@ -22,6 +27,11 @@ export const processorRegistry = {
   infer: inferProcessor,
   decide: decideProcessor,
   custom: customProcessor,
+  count: countProcessor,
+  aggregate: aggregateProcessor,
+  reduce: reduceProcessor,
+  join: joinProcessor,
+  dedupe: dedupeProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -12,6 +12,7 @@ import { buildNodes, type CompiledNode, loadSchemas } from "./compiler-nodes.ts"
 import { checkWiring } from "./compiler-wiring.ts";
 import type { TopologySpec } from "./spec.ts";
 import { formatPath, parsePath, validateSpec } from "./spec-issues.ts";
+import { checkStores } from "./stores.ts";
 import { type LoadedTopology, type Locator, sortIssues } from "./yaml-loader.ts";
 
 export type { CompiledNode } from "./compiler-nodes.ts";
@@ -74,6 +75,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   loadSchemas(spec, nodes, baseDir, report);
   const { order, sourceByTopic } = checkWiring(spec, nodes, report);
   propagateSchemas(order, nodes);
+  checkStores(spec, report);
   if (options.checkProcessors !== false) buildProcessors(spec, nodes, baseDir, report);
 
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));

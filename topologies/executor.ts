@@ -10,6 +10,7 @@ import type { Processor, ProcessorMetrics, RecordSource, StreamRecord } from "..
 import type { CompiledTopology } from "./compiler.ts";
 import { type RejectedRecord, rejectedRecord, runProcessor } from "./executor-invoke.ts";
 import { createProcessorContext } from "./processor-context.ts";
+import type { TaskStores } from "./runtime/state/task-stores.ts";
 import { TRACING, tracer } from "./runtime/tracing.ts";
 
 export type { RejectedRecord } from "./executor-invoke.ts";
@@ -47,6 +48,11 @@ export interface ExecutorOptions {
   now?: () => number;
   /** Metrics per processor. @default counters are discarded */
   metrics?: (processor: string) => ProcessorMetrics;
+  /**
+   * The task's state stores: handed to processors as `ctx.store(name)`; a `run` call's writes are committed when
+   * it succeeds and dropped when it throws (so a retried batch never applies a write twice). @default no stores
+   */
+  stores?: TaskStores;
   /** Called after each processor ran over its inbox of one `run` call: records in, wall time in ms. */
   onProcessed?: (processor: string, records: number, ms: number) => void;
 }
@@ -68,12 +74,13 @@ export class TopologyExecutor {
     private readonly topology: CompiledTopology,
     private readonly processors: Map<string, Processor>,
     private readonly onProcessed?: ExecutorOptions["onProcessed"],
+    private readonly stores?: TaskStores,
   ) {}
 
   /** Builds and initialises one instance of every processor. */
   static async create(topology: CompiledTopology, options: ExecutorOptions = {}): Promise<TopologyExecutor> {
     const processors = new Map<string, Processor>();
-    const executor = new TopologyExecutor(topology, processors, options.onProcessed);
+    const executor = new TopologyExecutor(topology, processors, options.onProcessed, options.stores);
     const partition = options.partition ?? 0;
     const firstTopic = [...topology.sourceByTopic.keys()][0] ?? topology.spec.applicationId;
     const logger = options.logger ?? silentLogger();
@@ -95,6 +102,7 @@ export class TopologyExecutor {
         now: options.now ?? Date.now,
         children: node.children,
         forward: (record, child) => executor.route(name, record, child),
+        ...(options.stores ? { stores: options.stores } : {}),
       });
       await processor.init?.(context);
       processors.set(name, processor);
@@ -130,6 +138,19 @@ export class TopologyExecutor {
    * whole call with nothing emitted, so the caller may retry the same inputs; poison records are dead-lettered.
    */
   async run(inputs: readonly ExecutionInput[]): Promise<InputOutcome[]> {
+    if (this.stores === undefined) return this.runInputs(inputs);
+    this.stores.begin();
+    try {
+      const outcomes = await this.runInputs(inputs);
+      this.stores.commit();
+      return outcomes;
+    } catch (error) {
+      this.stores.abort();
+      throw error;
+    }
+  }
+
+  private async runInputs(inputs: readonly ExecutionInput[]): Promise<InputOutcome[]> {
     this.inboxes = new Map();
     this.sinkItems = [];
     const outcomes: InputOutcome[] = inputs.map((i) => ({ input: i.record.source, outputs: [], deadLetters: [] }));

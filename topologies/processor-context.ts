@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { ProcessorContext, ProcessorMetrics, StreamRecord } from "../processors/api.ts";
+import type { KeyValueStore, StateStore, StoreProvider, WindowStore } from "../processors/stores.ts";
 
 /** Counters and observation summaries per processor, kept in memory. */
 export class MemoryMetrics {
@@ -48,11 +49,25 @@ export interface ContextSettings {
   children: readonly string[];
   /** Where forwarded records go; the executor checks `child` and attributes the record to its input. */
   forward: (record: StreamRecord, child?: string) => void;
+  /** The task's stores. @default none declared */
+  stores?: StoreProvider;
 }
+
+const NO_STORES: StoreProvider = {
+  store(name) {
+    throw new Error(`no state store named "${name}": this topology declares no stores`);
+  },
+};
 
 /** Builds a frozen context; `forward` rejects a child name that is not a child of this node. */
 export function createProcessorContext(settings: ContextSettings): ProcessorContext {
   const { forward, children, processorName } = settings;
+  const stores = settings.stores ?? NO_STORES;
+  const typed = (name: string, kind: StateStore["kind"]): StateStore => {
+    const store = stores.store(name);
+    if (store.kind !== kind) throw new Error(`${processorName}: store "${name}" is a ${store.kind} store, not ${kind}`);
+    return store;
+  };
   return Object.freeze({
     applicationId: settings.applicationId,
     runId: settings.runId,
@@ -63,6 +78,9 @@ export function createProcessorContext(settings: ContextSettings): ProcessorCont
     metrics: settings.metrics,
     children,
     now: settings.now,
+    store: (name: string) => stores.store(name),
+    keyValueStore: <V>(name: string) => typed(name, "keyValue") as KeyValueStore<V>,
+    windowStore: <V>(name: string) => typed(name, "window") as WindowStore<V>,
     forward(record: StreamRecord, child?: string) {
       if (child !== undefined && !children.includes(child)) {
         throw new Error(

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { processorRegistry } from "../processors/registry.ts";
 import { formatSpec } from "../schemas/format.config.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
+import { storeSpec } from "./stores.ts";
 
 /** Marks a field secret: `redact()` and every printout replace its value. */
 export function secret<S extends z.ZodType>(schema: S): S {
@@ -64,6 +65,21 @@ export const kafkaClientSpec = z.strictObject({
   connectionTimeout: z.number().int().positive().optional(),
   /** @default 30000 (KafkaJS) */
   requestTimeout: z.number().int().positive().optional(),
+  /** How the consumer fetches: small waits for low latency at low load, large fetches under backlog. */
+  fetch: z
+    .strictObject({
+      /** The broker answers a fetch once it has this many bytes (or `maxWaitTimeInMs` passed). @default 1 */
+      minBytes: z.number().int().positive().default(1),
+      /** Longest the broker holds a fetch waiting for `minBytes`. @default 500 */
+      maxWaitTimeInMs: z.number().int().positive().default(500),
+      /** Most bytes one fetch returns per partition. @default 1048576 (1 MiB) */
+      maxBytesPerPartition: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+    })
+    .default({ minBytes: 1, maxWaitTimeInMs: 500, maxBytesPerPartition: 1024 * 1024 }),
 });
 
 export const schemaRegistrySpec = z.strictObject({
@@ -107,6 +123,11 @@ export const processingSpec = z.strictObject({
       maxWaitMs: z.number().int().nonnegative().default(20),
     })
     .prefault({}),
+  /**
+   * Folder of the local state stores: `<stateDir>/<applicationId>/<task>/<store>/` (relative to the working
+   * directory). Local copies only: every write is also in the store's changelog topic. @default ".sluice/state"
+   */
+  stateDir: z.string().min(1).default(".sluice/state"),
 });
 
 export const sourceSpec = z.strictObject({
@@ -174,6 +195,8 @@ export const topologySpec = z.strictObject({
   /** @default [] */
   processors: z.array(processorSpec).default([]),
   sinks: z.array(sinkSpec).min(1),
+  /** State stores for `custom` processors (`ctx.store(name)`); DSL operators declare their own. @default [] */
+  stores: z.array(storeSpec).default([]),
 });
 
 export type TopologySpec = z.infer<typeof topologySpec>;

@@ -5,11 +5,15 @@
  */
 import type { Logger } from "pino";
 import { PoisonRecordError } from "../core/errors.ts";
-import { type Headers, StreamRecord } from "../processors/api.ts";
+import { type Headers, type StateStore, StreamRecord } from "../processors/api.ts";
 import { type CompiledTopology, compileTopology } from "./compiler.ts";
 import { type ExecutionInput, type RejectedRecord, TopologyExecutor } from "./executor.ts";
 import { rejectedRecord } from "./executor-invoke.ts";
 import { MemoryMetrics } from "./processor-context.ts";
+import type { EngineFactory } from "./runtime/state/engine.ts";
+import { memoryEngines } from "./runtime/state/memory-engine.ts";
+import { type ChangelogWrite, TaskStores } from "./runtime/state/task-stores.ts";
+import { storeDeclarations } from "./stores.ts";
 import { deadLetterRecord, decodeTestValue, sinkRecord } from "./test-driver-io.ts";
 
 /** A record to pipe in. `value` is a decoded value, or bytes when the source's value format is json/string. */
@@ -34,6 +38,8 @@ export interface TestDriverOptions {
   runId?: string;
   /** @default a silent logger */
   logger?: Logger;
+  /** Engines of the state stores. @default in memory */
+  engines?: EngineFactory;
 }
 
 function isCompiled(input: unknown): input is CompiledTopology {
@@ -43,6 +49,7 @@ function isCompiled(input: unknown): input is CompiledTopology {
 export class TopologyTestDriver {
   private clock: number;
   private readonly executors = new Map<number, TopologyExecutor>();
+  private readonly taskStores = new Map<number, TaskStores>();
   private readonly offsets = new Map<string, number>();
   private readonly outputs = new Map<string, StreamRecord[]>();
   private readonly letters: RejectedRecord[] = [];
@@ -71,7 +78,17 @@ export class TopologyTestDriver {
   private async executor(partition: number): Promise<TopologyExecutor> {
     let executor = this.executors.get(partition);
     if (executor === undefined) {
+      const taskId = `${[...this.topology.sourceByTopic.keys()][0] ?? this.topology.spec.applicationId}-${partition}`;
+      const stores = new TaskStores(
+        taskId,
+        storeDeclarations(this.topology.spec),
+        this.options.engines ?? memoryEngines,
+        () => this.clock,
+      );
+      this.taskStores.set(partition, stores);
       executor = await TopologyExecutor.create(this.topology, {
+        stores,
+        taskId,
         partition,
         runId: this.options.runId ?? "live",
         now: () => this.clock,
@@ -173,9 +190,26 @@ export class TopologyTestDriver {
     return this.memoryMetrics.counts();
   }
 
-  /** Closes every processor instance. */
+  /**
+   * The state store `name` of partition `partition`'s task, as processors see it (reads see every committed
+   * write; writing to it from a test bypasses the changelog).
+   */
+  store(name: string, partition = 0): StateStore {
+    const stores = this.taskStores.get(partition);
+    if (stores === undefined) throw new Error(`no task for partition ${partition} yet (pipe a record into it first)`);
+    return stores.store(name);
+  }
+
+  /** The changes committed to every store of partition `partition` since the last call (its changelog records). */
+  changelog(partition = 0): ChangelogWrite[] {
+    return this.taskStores.get(partition)?.takeChangelog() ?? [];
+  }
+
+  /** Closes every processor instance and store. */
   async close(): Promise<void> {
     for (const executor of this.executors.values()) await executor.close();
     this.executors.clear();
+    for (const stores of this.taskStores.values()) await stores.close();
+    this.taskStores.clear();
   }
 }

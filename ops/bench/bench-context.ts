@@ -4,6 +4,7 @@
  */
 import { silentLogger } from "../../core/logger.ts";
 import { type Processor, type ProcessorContext, StreamRecord } from "../../processors/api.ts";
+import { noStores } from "../../processors/stores.ts";
 
 export interface BenchContext extends ProcessorContext {
   forwarded: StreamRecord[];
@@ -21,6 +22,7 @@ export function benchContext(processorName: string): BenchContext {
     children: [],
     now: () => Date.now(),
     forwarded: [],
+    ...noStores,
     forward(record) {
       ctx.forwarded.push(record);
     },

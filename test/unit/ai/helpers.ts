@@ -11,6 +11,7 @@ import { StreamRecord } from "../../../processors/api.ts";
 import type { KbDoc } from "../../../processors/kb-docs.ts";
 import { readDocsJsonl } from "../../../processors/kb-docs.ts";
 import { buildKnowledgeBase } from "../../../processors/knowledge-base.ts";
+import { noStores } from "../../../processors/stores.ts";
 import { TopologyTestDriver } from "../../../topologies/test-driver.ts";
 import { parseTopology } from "../../../topologies/yaml-loader.ts";
 
@@ -44,6 +45,7 @@ export function testContext(processorName = "stage"): TestContext {
     counters,
     clock: 1_767_225_600_000,
     now: () => ctx.clock,
+    ...noStores,
     forward: (record: StreamRecord) => {
       forwarded.push(record);
     },
