@@ -11,6 +11,7 @@ import { formatSpec } from "../schemas/format.config.ts";
 import type { Serde } from "../schemas/serde.ts";
 import type { Sink } from "./api.ts";
 import { defineSink } from "./define.ts";
+import { type LingerOptions, ProduceLinger } from "./kafka-linger.ts";
 import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
 
 /** Config of the Kafka sink (`type: kafka`): the topic and how keys and values are encoded. */
@@ -23,6 +24,24 @@ export const kafkaSinkConfig = z.strictObject({
   value: formatSpec,
   /** Field of the value whose text becomes the record key. @default the key the record already has */
   keyField: z.string().min(1).optional(),
+  /**
+   * How the tasks' concurrent writes are merged into produce requests (not in exactly-once mode, where each
+   * task sends inside its own transaction).
+   */
+  linger: z
+    .strictObject({
+      /** Longest a write waits for others to join its request. @default 0 (merges only while requests are out) */
+      ms: z.number().int().nonnegative().default(0),
+      /** Produce requests of this sink in flight at once. @default 3 */
+      maxInFlight: z.number().int().positive().default(3),
+      /** A request closes at this many bytes of keys and values. @default 4194304 (4 MiB) */
+      maxBatchBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+    })
+    .default({ ms: 0, maxInFlight: 3, maxBatchBytes: 4 * 1024 * 1024 }),
 });
 export type KafkaSinkConfig = z.infer<typeof kafkaSinkConfig>;
 
@@ -52,12 +71,15 @@ export interface KafkaSinkOptions extends ProducerOptions {
    * closes it. @default an idempotent producer of its own, closed by `close()`
    */
   producer?: Sender;
+  /** Merging of concurrent writes into fewer requests (own producer only). @default {@link ProduceLinger}'s */
+  linger?: LingerOptions;
 }
 
 export class KafkaSink implements Sink {
   readonly name: string;
   private readonly sender: Sender;
   private readonly owned: Producer | undefined;
+  private readonly linger: ProduceLinger | undefined;
   private healthy = true;
 
   constructor(private readonly options: KafkaSinkOptions) {
@@ -65,6 +87,12 @@ export class KafkaSink implements Sink {
     this.name = options.name;
     this.owned = options.producer ? undefined : createIdempotentProducer(options.kafka, options);
     this.sender = options.producer ?? this.owned!;
+    const owned = this.owned;
+    this.linger = owned
+      ? new ProduceLinger(async (messages) => {
+          await owned.send({ topic: options.topic, acks: -1, messages });
+        }, options.linger)
+      : undefined;
   }
 
   /** Connects its own producer and fails (ConfigError) when the topic does not exist: it is never auto-created. */
@@ -104,7 +132,8 @@ export class KafkaSink implements Sink {
     const ready = messages.filter((message) => message !== undefined);
     if (ready.length > 0) {
       try {
-        await this.sender.send({ topic, acks: -1, messages: ready });
+        if (this.linger) await this.linger.write(ready);
+        else await this.sender.send({ topic, acks: -1, messages: ready });
         this.healthy = true;
       } catch (error) {
         this.healthy = false;
@@ -165,6 +194,11 @@ export const kafkaSinkDefinition = defineSink({
       keySerde: env.serde(config.key, "key"),
       ...(config.keyField ? { keyField: config.keyField } : {}),
       runId: env.runId,
+      linger: {
+        lingerMs: config.linger.ms,
+        maxInFlight: config.linger.maxInFlight,
+        maxBatchBytes: config.linger.maxBatchBytes,
+      },
       ...(env.producer ? { producer: env.producer } : {}),
     }),
 });

@@ -103,7 +103,9 @@ export class Application {
       allowAutoTopicCreation: false,
       sessionTimeout: spec.processing.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(spec.processing.sessionTimeoutMs / 3)),
-      maxBytesPerPartition: 1024 * 1024,
+      minBytes: spec.kafka.fetch.minBytes,
+      maxWaitTimeInMs: spec.kafka.fetch.maxWaitTimeInMs,
+      maxBytesPerPartition: spec.kafka.fetch.maxBytesPerPartition,
       // kafkajs restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
       retry: { restartOnFailure: async () => !this.stopping },
     });

@@ -6,7 +6,15 @@
 import { type logCreator, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 
-const EXPECTED = /rebalanc|not aware of this member|not the correct coordinator|coordinator is loading/i;
+const EXPECTED =
+  /rebalanc|not aware of this member|not the correct coordinator|coordinator is loading|group coordinator is not available/i;
+
+/**
+ * kafkajs warns whenever an idempotent producer has a retry limit. sluice limits producer retries on purpose
+ * (an outage must surface as a paused partition, not hang a send for ever) and retries the whole write itself
+ * — inside an aborted-and-retried transaction in exactly-once mode — so the warning says nothing actionable.
+ */
+const BENIGN_WARNINGS = /^Limiting retries for the idempotent producer may invalidate EoS guarantees/;
 
 export function kafkaLogCreator(logger: Logger): logCreator {
   const log = logger.child({ component: "kafkajs" });
@@ -19,7 +27,7 @@ export function kafkaLogCreator(logger: Logger): logCreator {
         ...rest
       } = entry as { message: string; timestamp?: string; logger?: string; error?: unknown };
       const text = `${message}${typeof rest.error === "string" ? `: ${rest.error}` : ""}`;
-      if (EXPECTED.test(text)) return log.debug(rest, message);
+      if (EXPECTED.test(text) || BENIGN_WARNINGS.test(message)) return log.debug(rest, message);
       if (level === logLevel.ERROR) log.error(rest, message);
       else if (level === logLevel.WARN) log.warn(rest, message);
       else if (level === logLevel.INFO) log.info(rest, message);
