@@ -4,6 +4,7 @@
  * index is built above a row threshold (parameters measured in ops/bench/kb-index.ts).
  */
 import * as lancedb from "@lancedb/lancedb";
+import { Index } from "@lancedb/lancedb";
 import { ConfigError } from "../core/errors.ts";
 import { type KbDoc, readDocsJsonl, validateDoc } from "./kb-docs.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
@@ -30,6 +31,12 @@ export interface KbOptions {
   embedBatch?: number;
   /** Build the ANN index when the table has at least this many rows. @default INDEX_THRESHOLD */
   indexThreshold?: number;
+  /**
+   * Columns `enrich` filters on (`filterColumn`): given a scalar (bitmap) index with the ANN index, so the
+   * prefilter of a large table's LanceDB tier does not scan. Columns the table lacks are skipped.
+   * @default ["tenant_id"]
+   */
+  filterColumns?: readonly string[];
   /** @default auto */
   backend?: BackendName | "auto";
   onProgress?: (progress: KbProgress) => void;
@@ -71,12 +78,14 @@ async function indexIfLarge(table: lancedb.Table, o: KbOptions): Promise<void> {
   if (rows < (o.indexThreshold ?? INDEX_THRESHOLD)) return;
   const hasVectorIndex = (await table.listIndices()).some((i) => i.columns.includes(VECTOR_COLUMN));
   o.onProgress?.({ phase: "index", done: 0, total: rows });
+  const described = await describeKbTable(table, o.table);
   if (hasVectorIndex) await table.optimize();
-  else
-    await table.createIndex(VECTOR_COLUMN, {
-      config: chooseVectorIndex(rows, (await describeKbTable(table, o.table)).dim),
-      replace: true,
-    });
+  else await table.createIndex(VECTOR_COLUMN, { config: chooseVectorIndex(rows, described.dim), replace: true });
+  const indexed = new Set((await table.listIndices()).flatMap((i) => i.columns));
+  for (const column of o.filterColumns ?? ["tenant_id"]) {
+    if (described.columns.includes(column) && !indexed.has(column))
+      await table.createIndex(column, { config: Index.bitmap() });
+  }
   o.onProgress?.({ phase: "index", done: rows, total: rows });
 }
 

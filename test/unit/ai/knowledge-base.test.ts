@@ -71,10 +71,16 @@ describe("knowledge base", () => {
     await expect(knowledgeBaseInfo(db, "kb")).rejects.toThrow(/knowledge-base table kb does not exist/);
   });
 
-  it("builds an IVF_PQ vector index once the table reaches the threshold", async () => {
+  it("builds an IVF_PQ vector index and a bitmap index on the tenant once the table reaches the threshold", async () => {
     const db = await tmp("sluice-kb-");
     const docs = await sampleDocs(5);
     const info = await buildKnowledgeBase(docs, { db, table: "kb", encoder: ENCODER_DIR, indexThreshold: 300 });
-    expect(info.indices).toEqual([expect.objectContaining({ type: "IvfPq", columns: ["vector"] })]);
+    expect(info.indices).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "IvfPq", columns: ["vector"] }),
+        expect.objectContaining({ type: "Bitmap", columns: ["tenant_id"] }),
+      ]),
+    );
+    expect(info.indices).toHaveLength(2);
   });
 });
