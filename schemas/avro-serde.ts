@@ -48,8 +48,21 @@ interface Writer {
 /** Decodes the Avro body of one writer schema into the reader's shape. */
 type BodyDecoder = (body: Buffer) => unknown;
 
+/** Options of {@link createRegistryClient}. */
+export interface RegistryClientOptions {
+  /**
+   * Milliseconds one HTTP call may take. A hung registry (SIGSTOP, a black-holed network) would otherwise hold a
+   * decode for ever: mappersmith sets no timeout of its own. @default 5000
+   */
+  timeoutMs?: number;
+  /** Retries the client makes itself before reporting (the runtime retries after that, pausing). @default 1 */
+  retries?: number;
+  /** Basic auth of the registry. @default none */
+  auth?: { username: string; password: string };
+}
+
 /** A registry client whose HTTP calls time out: a stopped registry otherwise hangs a decode for ever. */
-export function createRegistryClient(registryUrl: string, options: { timeoutMs?: number; retries?: number } = {}) {
+export function createRegistryClient(registryUrl: string, options: RegistryClientOptions = {}) {
   const timeout = options.timeoutMs ?? 5000;
   const timeoutMiddleware: Middleware = () => ({
     prepareRequest: async (next) => {
@@ -60,6 +73,7 @@ export function createRegistryClient(registryUrl: string, options: { timeoutMs?:
   return new SchemaRegistry({
     host: registryUrl.replace(/\/+$/, ""),
     retry: { retries: options.retries ?? 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
+    ...(options.auth ? { auth: options.auth } : {}),
     middlewares: [timeoutMiddleware],
   });
 }

@@ -72,8 +72,18 @@ export interface ClickHouseSinkOptions extends InsertPolicyOptions {
   format?: InsertFormat;
   /** Use `async_insert` (waiting for it) where the server has it. @default false */
   asyncInsert?: boolean;
-  /** Per-request timeout. @default 30000 */
+  /**
+   * Per-request timeout. @clickhouse/client's own default is 300 s, which a hung server (SIGSTOP, a black-holed
+   * network) would hold an INSERT for; 30 s fails it to the retry and the breaker while leaving a large INSERT on
+   * a loaded server time to finish. @default 30000
+   */
   requestTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive socket is reused. Below the server's keep_alive_timeout (3 s before 23.11, 10 s in
+   * the local stack), so a socket the server already closed is never picked for an INSERT; sockets idle longer
+   * are destroyed eagerly even after an event-loop stall. @default 2000
+   */
+  keepAliveIdleMs?: number;
   /** Rows accepted but not yet inserting before `write()` waits. @default maxRows × (maxInFlightInserts + 1) */
   maxBufferedRows?: number;
   /** Insert slots; pass `processInsertSlots()` to bound INSERTs across sinks. @default maxInFlightInserts of its own */
@@ -130,6 +140,11 @@ export class ClickHouseSink implements Sink {
         username: options.username ?? "default",
         password: options.password ?? "",
         request_timeout: options.requestTimeoutMs ?? 30_000,
+        keep_alive: {
+          enabled: true,
+          idle_socket_ttl: options.keepAliveIdleMs ?? 2000,
+          eagerly_destroy_stale_sockets: true,
+        },
         max_open_connections: options.config.maxInFlightInserts + 2,
         // Failures reach the caller as TransientError/BatchError; the client's own error log would duplicate them.
         log: { level: ClickHouseLogLevel.OFF },

@@ -3,10 +3,11 @@
  * registry client (one schema cache), the source serdes, the sinks and the dead-letter writer. Built and
  * started before consuming, so a missing topic or table fails at start with nothing consumed.
  */
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
+import { createRegistryClient } from "../../schemas/avro-serde.ts";
 import type { FormatSpec } from "../../schemas/format.config.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import { createSerde, type SerdeConfig } from "../../schemas/serde-factory.ts";
@@ -24,7 +25,7 @@ import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
 import { sinkDefinition } from "../../sinks/registry.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
-import { kafkaLogCreator } from "./kafka-logging.ts";
+import { KafkajsClient } from "./kafka/kafkajs-client.ts";
 
 type SinkNode = CompiledTopology["spec"]["sinks"][number];
 
@@ -56,26 +57,10 @@ function serdeConfig(format: FormatSpec): SerdeConfig {
   };
 }
 
-/**
- * The KafkaJS client config of a topology. TLS verifies the broker unless the topology says otherwise;
- * secrets arrive already resolved from `${VAR}` / `${file:…}` by the loader.
- */
-export function kafkaConfig(topology: CompiledTopology, logger?: Logger): KafkaConfig {
-  const k = topology.spec.kafka;
-  const ssl = typeof k.ssl === "object" ? { ...k.ssl, rejectUnauthorized: k.ssl.rejectUnauthorized ?? true } : k.ssl;
-  return {
-    clientId: k.clientId ?? topology.spec.applicationId,
-    brokers: k.brokers,
-    logLevel: logger ? logLevel.WARN : logLevel.ERROR,
-    ...(logger ? { logCreator: kafkaLogCreator(logger) } : {}),
-    ...(ssl !== undefined ? { ssl } : {}),
-    ...(k.sasl !== undefined ? { sasl: k.sasl as KafkaConfig["sasl"] } : {}),
-    ...(k.connectionTimeout !== undefined ? { connectionTimeout: k.connectionTimeout } : {}),
-    ...(k.requestTimeout !== undefined ? { requestTimeout: k.requestTimeout } : {}),
-  };
-}
-
 export class TopologyResources {
+  /** The Kafka port: the group consumer and the admin. */
+  readonly client: KafkajsClient;
+  /** The kafkajs client the Kafka sinks and the dead-letter writer still produce through. */
   readonly kafka: Kafka;
   readonly registry: SchemaRegistry | undefined;
   readonly serdesByTopic = new Map<string, SourceSerdes>();
@@ -95,13 +80,12 @@ export class TopologyResources {
   ) {
     this.runId = options.runId;
     const { spec } = topology;
-    this.kafka = new Kafka(kafkaConfig(topology, options.logger));
+    this.client = new KafkajsClient(topology, options.logger);
+    this.kafka = this.client.kafka;
     const registryUrl = spec.schemaRegistry?.url;
+    // With timeouts (createRegistryClient): a hung registry must fail a lookup, to be retried, not hold it.
     this.registry = registryUrl
-      ? new SchemaRegistry({
-          host: registryUrl,
-          ...(spec.schemaRegistry?.auth ? { auth: spec.schemaRegistry.auth } : {}),
-        })
+      ? createRegistryClient(registryUrl, spec.schemaRegistry?.auth ? { auth: spec.schemaRegistry.auth } : {})
       : undefined;
     for (const source of spec.sources) {
       const topics = Array.isArray(source.topic) ? source.topic : [source.topic];

@@ -1,0 +1,210 @@
+/**
+ * One topology run for the recovery tests: orders on a topic of a given broker, decoded through a given schema
+ * registry, written to a ClickHouse table keyed by lineage on a given server, by one `sluice run` process. The
+ * test produces batches between and during outages and checks the table is exact at the end.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client";
+import avsc from "avsc";
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import { migrate } from "../../analytics/migrate.ts";
+import { ORDER_SCHEMA_FILE } from "../../ops/bench/lib/topics.ts";
+import { uniqueName } from "./services.ts";
+import { type SluiceProcess, startSluice } from "./sluice-process.ts";
+
+export interface RecoveryEndpoints {
+  brokers: string[];
+  registryUrl: string;
+  clickhouseUrl: string;
+}
+
+export interface Figures {
+  /** count() FINAL */
+  final: number;
+  /** uniqExact of the lineage key */
+  keys: number;
+}
+
+export class RecoveryRun {
+  readonly app: string;
+  readonly topic: string;
+  readonly table: string;
+  readonly file: string;
+  produced = 0;
+  process: SluiceProcess | undefined;
+  private producer: Producer | undefined;
+  private readonly kafka: Kafka;
+
+  constructor(
+    name: string,
+    private readonly at: RecoveryEndpoints,
+    dir: string,
+    private readonly partitions = 3,
+  ) {
+    this.app = uniqueName(name);
+    this.topic = `${this.app}-in`;
+    this.table = this.app.replace(/-/g, "_");
+    this.file = join(dir, `${this.app}.yaml`);
+    this.kafka = new Kafka({
+      clientId: "sluice-recovery-test",
+      brokers: at.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
+    });
+  }
+
+  /** Topics, the lineage-keyed table and the topology file. */
+  async setup(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: this.topic, numPartitions: this.partitions },
+        { topic: `${this.app}.dlq`, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    await migrate(this.at.clickhouseUrl);
+    const client = createClient({ url: this.at.clickhouseUrl });
+    await client.command({
+      query: `CREATE TABLE ${this.table} (source_topic String, source_partition UInt32, source_offset UInt64, output_index UInt16,
+        run_id String, order_id String, customer_id String, amount Float64, inserted_at DateTime DEFAULT now())
+        ENGINE = ReplacingMergeTree(inserted_at) ORDER BY (source_topic, source_partition, source_offset, output_index, run_id)`,
+    });
+    await client.close();
+    writeFileSync(
+      this.file,
+      `applicationId: ${this.app}
+kafka: { brokers: "${this.at.brokers.join(",")}" }
+schemaRegistry: { url: "${this.at.registryUrl}" }
+clickhouse: { url: "${this.at.clickhouseUrl}" }
+processing: { commitIntervalMs: 1000, sessionTimeoutMs: 6000 }
+sources:
+  - name: orders
+    topic: ${this.topic}
+    value: { format: avro, schema: ${ORDER_SCHEMA_FILE} }
+sinks:
+  - name: decisions
+    type: clickhouse
+    from: orders
+    clickhouse: { table: ${this.table}, maxRows: 2000, maxWaitMs: 200 }
+`,
+    );
+  }
+
+  start(): SluiceProcess {
+    this.process = startSluice(["run", this.file, "--metrics-port", "0"], { SLUICE_METRICS_INTERVAL_MS: "2000" });
+    return this.process;
+  }
+
+  /** Produces `count` orders encoded with `writer` (an Avro schema the reader resolves) under registry id `schemaId`. */
+  async produce(count: number, schemaId: number, writer: avsc.Type = orderType()): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({ idempotent: true });
+      await this.producer.connect();
+    }
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(schemaId, 1);
+    const messages = [];
+    for (let n = 0; n < count; n++) {
+      const i = this.produced + n;
+      const value = {
+        order_id: `order-${i}`,
+        customer_id: `customer-${i % 500}`,
+        status: "paid",
+        amount: i % 1000,
+        currency: "EUR",
+        items: 1,
+        note: null,
+      };
+      messages.push({ key: value.customer_id, value: Buffer.concat([header, writer.toBuffer(value)]) });
+    }
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    this.produced += count;
+  }
+
+  /** Drops the producer (before its broker goes away, so it does not retry in the background). */
+  async disconnectProducer(): Promise<void> {
+    await this.producer?.disconnect().catch(() => {});
+    this.producer = undefined;
+  }
+
+  async figures(): Promise<Figures> {
+    const client = createClient({ url: this.at.clickhouseUrl, request_timeout: 3000 });
+    try {
+      const result = await client.query({
+        query: `SELECT count() AS final, uniqExact(source_topic, source_partition, source_offset, output_index, run_id) AS keys FROM ${this.table} FINAL`,
+        format: "JSONEachRow",
+      });
+      const [row] = await result.json<{ final: string; keys: string }>();
+      return { final: Number(row?.final), keys: Number(row?.keys) };
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Waits until every record produced is a row; fails at once with its output if the member exited. */
+  async caughtUp(timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = this.process;
+      if (p && (p.child.exitCode !== null || p.child.signalCode !== null)) {
+        throw new Error(
+          `sluice exited (${p.child.exitCode ?? p.child.signalCode}) waiting for ${what}:\n${p.output().slice(-4000)}`,
+        );
+      }
+      const rows = await this.rows();
+      if (rows === this.produced) return;
+      if (Date.now() > deadline)
+        throw new Error(`${what}: ${rows} of ${this.produced} rows after ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Rows in the table (FINAL), or -1 while ClickHouse does not answer. */
+  async rows(): Promise<number> {
+    return (await this.figures().catch(() => ({ final: -1 }))).final;
+  }
+
+  /** End offset minus the group's committed offset, summed over the input partitions. */
+  async lag(): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: this.app, topics: [this.topic] });
+      const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return ends.reduce((sum, p) => sum + Number(p.high) - Math.max(0, byPartition.get(p.partition) ?? 0), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** SIGTERM the member and wait for its exit (SIGKILL after 60 s); resolves with the exit code. */
+  async stop(): Promise<number | string> {
+    await this.disconnectProducer();
+    const p = this.process;
+    if (!p) return 0;
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
+    const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), 60_000));
+    const code = await Promise.race([p.exited, timeout]);
+    if (code === "timeout") {
+      p.child.kill("SIGKILL");
+      throw new Error(`sluice did not stop within 60 s of SIGTERM:\n${p.output().slice(-4000)}`);
+    }
+    return code as number | string;
+  }
+}
+
+/** The order schema the topology reads, optionally with extra optional fields (a newer writer schema). */
+export function orderSchema(extraFields: string[] = []): { fields: unknown[] } {
+  const schema = JSON.parse(readFileSync(ORDER_SCHEMA_FILE, "utf8"));
+  for (const name of extraFields) schema.fields.push({ name, type: ["null", "string"], default: null });
+  return schema;
+}
+
+export function orderType(extraFields: string[] = []): avsc.Type {
+  return avsc.Type.forSchema(orderSchema(extraFields) as avsc.Schema);
+}
