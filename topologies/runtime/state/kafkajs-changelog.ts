@@ -1,0 +1,106 @@
+/**
+ * The changelog's Kafka surface (`changelog-io.ts`) over kafkajs: the one file of the state code that imports a
+ * client library (to move behind sluice's Kafka port). The sender takes a producer or, in exactly-once mode, the
+ * task's open transaction, so changelog writes commit with the outputs and offsets. The reader uses a throwaway
+ * consumer group (kafkajs has no `assign()`): it seeks the one partition to the start offset, pauses any other
+ * partition it is handed, and never commits.
+ */
+import { randomUUID } from "node:crypto";
+import type { Admin, Kafka, ProducerRecord } from "kafkajs";
+import type {
+  ChangelogAdmin,
+  ChangelogRecord,
+  ChangelogSender,
+  PartitionReader,
+  ReadChangelogRecord,
+} from "./changelog-io.ts";
+
+/** Anything with kafkajs' `send`: a producer or a transaction. */
+export interface KafkajsSend {
+  send(record: ProducerRecord): Promise<unknown>;
+}
+
+export function kafkajsChangelogSender(target: KafkajsSend): ChangelogSender {
+  return {
+    async send(topic: string, partition: number, records: readonly ChangelogRecord[]) {
+      if (records.length === 0) return;
+      await target.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({ partition, key: r.key, value: r.value })),
+      });
+    },
+  };
+}
+
+export function kafkajsChangelogAdmin(admin: Admin): ChangelogAdmin {
+  return {
+    async ensureCompactedTopics(topics) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: [{ name: "cleanup.policy", value: "compact" }],
+        })),
+      });
+    },
+  };
+}
+
+export function kafkajsPartitionReader(kafka: Kafka, admin: Admin, groupPrefix: string): PartitionReader {
+  return {
+    async endOffset(topic, partition) {
+      const existing = await admin.listTopics();
+      if (!existing.includes(topic)) return 0;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const high = offsets.find((o) => o.partition === partition)?.high;
+      return high === undefined ? 0 : Number(high);
+    },
+    async read(topic, partition, from, to, onBatch) {
+      if (from >= to) return;
+      const consumer = kafka.consumer({ groupId: `${groupPrefix}.restore.${randomUUID()}`, maxBytes: 16 << 20 });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          let seeked = false;
+          consumer
+            .run({
+              autoCommit: false,
+              eachBatchAutoResolve: false,
+              eachBatch: async ({ batch, heartbeat }) => {
+                if (batch.partition !== partition) {
+                  consumer.pause([{ topic, partitions: [batch.partition] }]);
+                  return;
+                }
+                const records: ReadChangelogRecord[] = [];
+                let last = -1;
+                for (const m of batch.messages) {
+                  const offset = Number(m.offset);
+                  last = offset;
+                  if (offset < from || offset >= to) continue;
+                  records.push({ offset, key: m.key?.toString("utf8") ?? "", value: m.value });
+                }
+                if (records.length > 0) await onBatch(records);
+                await heartbeat();
+                if (last >= to - 1) resolve();
+              },
+            })
+            .then(() => {
+              if (!seeked) {
+                consumer.seek({ topic, partition, offset: String(from) });
+                seeked = true;
+              }
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect().catch(() => {});
+      }
+    },
+  };
+}
