@@ -13,11 +13,12 @@ import { deleteBenchGroups } from "./lib/topics.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPassthrough } from "./passthrough.ts";
 import { benchScale } from "./scale.ts";
+import { benchStartup } from "./startup.ts";
 import { benchTopology } from "./topology.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const quick = values.quick ?? false;
-const sections = new Set((values.only ?? "passthrough,clients,topology,scale,memory").split(","));
+const sections = new Set((values.only ?? "passthrough,clients,topology,scale,memory,startup").split(","));
 const settings = quick
   ? {
       passthrough: { records: 100_000, naiveMaxSeconds: 8, latencySeconds: 6 },
@@ -145,6 +146,15 @@ if (sections.has("memory")) {
   });
   targets.memory = { ...r, backlog: r.input.backlog };
   console.error(`memory done at ${elapsed()}`);
+}
+if (sections.has("startup")) {
+  const r = await benchStartup({ runs: quick ? 3 : 7 });
+  const bundled = (r.esbuildBundle ?? []).map((b) => ({ ...b, command: `${b.command} (esbuild bundle)` }));
+  for (const f of [...r.tsx, r.bigFile, ...bundled]) {
+    const other = `median of ${r.runs}, RSS ${f.medianRssMiB} MiB`;
+    rows.push({ section: "startup", run: f.command, p50Ms: f.medianMs, other });
+  }
+  console.error(`startup done at ${elapsed()}`);
 }
 
 await deleteBenchGroups();
