@@ -1,7 +1,8 @@
 /**
- * `custom`: a user's own processor, loaded from a module path and export name. The export is a factory
- * `(options, env) => Processor` (or a Processor object). The module must exist when the topology is built;
- * it is imported when the processor is initialised.
+ * `custom`: a user's own processor, loaded from a module path and export name. The export is a definition made
+ * with `defineProcessor` (its `config` schema validates `options`), a factory `(options, env) => Processor`, or a
+ * Processor object. The module must exist when the topology is built; it is imported when the processor is
+ * initialised.
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
@@ -9,14 +10,14 @@ import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { BatchError, ConfigError, isRetriable } from "../core/errors.ts";
 import type { Processor, ProcessorEnvironment, StreamRecord } from "./api.ts";
-import { defineProcessor } from "./define.ts";
+import { defineProcessor, type ProcessorDefinition } from "./define.ts";
 
 export const customConfig = z.strictObject({
   /** Module path (relative to the topology file's folder) or package name. */
   module: z.string().min(1),
   /** Export to use. @default "default" */
   export: z.string().min(1).default("default"),
-  /** Passed to the factory as its first argument. @default {} */
+  /** Passed to the factory as its first argument (validated by the definition's `config`, when it is one). @default {} */
   options: z.record(z.string(), z.unknown()).default({}),
 });
 export type CustomConfig = z.infer<typeof customConfig>;
@@ -28,9 +29,24 @@ function moduleSpecifier(module: string, baseDir: string): string {
   return pathToFileURL(path).href;
 }
 
+/** A `defineProcessor` result: an object with a config schema and a factory. */
+function isDefinition(value: unknown): value is ProcessorDefinition {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<ProcessorDefinition>;
+  return typeof candidate.create === "function" && typeof candidate.config?.safeParse === "function";
+}
+
 async function loadProcessor(config: CustomConfig, env: ProcessorEnvironment, specifier: string): Promise<Processor> {
   const loaded = (await import(specifier)) as Record<string, unknown>;
   const exported = loaded[config.export];
+  if (isDefinition(exported)) {
+    const options = exported.config.safeParse(config.options);
+    if (!options.success) {
+      const issues = options.error.issues.map((i) => ({ path: ["options", ...i.path].join("."), message: i.message }));
+      throw new ConfigError(issues.map((i) => ({ ...i, message: `${config.module}#${config.export}: ${i.message}` })));
+    }
+    return exported.create(options.data, env);
+  }
   if (typeof exported === "function")
     return (exported as (o: unknown, e: ProcessorEnvironment) => Processor)(config.options, env);
   if (typeof exported === "object" && exported !== null) return exported as Processor;
