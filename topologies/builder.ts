@@ -7,6 +7,11 @@ import { ConfigError } from "../core/errors.ts";
 import type { ProcessorType, processorRegistry } from "../processors/registry.ts";
 import type { SinkType, sinkRegistry } from "../sinks/registry.ts";
 import type { TopologyInput, TopologySpec } from "./spec.ts";
+import type { storeSpec } from "./stores.ts";
+
+/** A `stores:` entry as written (before defaults). */
+export type StoreInput = z.input<typeof storeSpec>;
+
 import { formatPath, validateSpec } from "./spec-issues.ts";
 
 type Registry = typeof processorRegistry;
@@ -117,6 +122,28 @@ export class TopologyBuilder {
   }
   custom(name: string, config: ProcessorConfigInput<"custom">, options?: NodeOptions): this {
     return this.processor("custom", name, config, options);
+  }
+  count(name: string, config: ProcessorConfigInput<"count">, options?: NodeOptions): this {
+    return this.processor("count", name, config, options);
+  }
+  aggregate(name: string, config: ProcessorConfigInput<"aggregate">, options?: NodeOptions): this {
+    return this.processor("aggregate", name, config, options);
+  }
+  reduce(name: string, config: ProcessorConfigInput<"reduce">, options?: NodeOptions): this {
+    return this.processor("reduce", name, config, options);
+  }
+  /** A join; pass both upstreams as `{from: [stream, other]}`. */
+  join(name: string, config: ProcessorConfigInput<"join">, options?: NodeOptions): this {
+    return this.processor("join", name, config, options);
+  }
+  dedupe(name: string, config: ProcessorConfigInput<"dedupe">, options?: NodeOptions): this {
+    return this.processor("dedupe", name, config, options);
+  }
+
+  /** Declares a state store for custom processors (`ctx.store(name)`). */
+  store(name: string, config: Omit<StoreInput, "name"> = {}): this {
+    this.spec.stores = [...(this.spec.stores ?? []), { name, ...config }];
+    return this;
   }
 
   /** Adds a sink reading from the current node (or `options.from`); the cursor stays where it is. */
