@@ -5,17 +5,17 @@
  * multi-vector query per filter group, an LRU cache with TTL). The version and the tier are written on every record.
  */
 import path from "node:path";
-import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { BatchError, ConfigError, PoisonRecordError, TransientError } from "../core/errors.ts";
+import { BatchError, ConfigError, PoisonRecordError } from "../core/errors.ts";
 import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
+import { LanceDbTier } from "./kb-lancedb-tier.ts";
 import { groupKey } from "./kb-memory-tier.ts";
-import { type QueryOptions, type Retrieved, searchBatched, searchEach } from "./kb-query.ts";
+import type { QueryOptions, Retrieved } from "./kb-query.ts";
 import { describeKbTable, openKbTable } from "./kb-table.ts";
 import { type ActiveTier, KbTiers } from "./kb-tiers.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
@@ -100,11 +100,8 @@ export const enrichProcessor = defineProcessor({
   create: (config, env) => {
     const uri = config.db.includes("://") ? config.db : path.resolve(env.baseDir, config.db);
     const filterColumn = config.filterColumn ?? config.filterField;
-    const cache =
-      config.cache.maxEntries > 0
-        ? new LRUCache<string, Retrieved>({ max: config.cache.maxEntries, ttl: config.cache.ttlMs })
-        : undefined;
     let ctx: ProcessorContext;
+    let lancedbTier: LanceDbTier;
     let tiers: KbTiers;
     let dim = 0;
     let refreshedAt = 0;
@@ -152,40 +149,6 @@ export const enrichProcessor = defineProcessor({
       return { index, value, vector, group };
     };
 
-    /** LanceDB tier: cached answers first, then one multi-vector query per filter group, the groups concurrently. */
-    const searchLanceDb = async (pending: readonly Pending[], version: number, results: Map<number, Retrieved>) => {
-      const misses = new Map<string, { p: Pending; key: string }[]>();
-      for (const p of pending) {
-        const key = `${version}\0${p.group}\0${Buffer.from(Float32Array.from(p.vector).buffer).toString("base64")}`;
-        const hit = cache?.get(key);
-        if (hit) results.set(p.index, hit);
-        else misses.set(p.group, [...(misses.get(p.group) ?? []), { p, key }]);
-      }
-      ctx.metrics.count("cache_hits", results.size);
-      const search = config.batchQuery ? searchBatched : searchEach;
-      try {
-        await Promise.all(
-          [...misses].map(async ([group, list]) => {
-            const found = await search(
-              tiers.queryTable,
-              list.map((m) => m.p.vector),
-              queryOptions(group),
-            );
-            list.forEach((m, i) => {
-              const r = found[i] as Retrieved;
-              results.set(m.p.index, r);
-              cache?.set(m.key, r);
-            });
-          }),
-        );
-      } catch (error) {
-        throw new TransientError(
-          `${ctx.processorName}: querying table ${config.table}: ${(error as Error).message.split("\n")[0]}`,
-          { cause: error },
-        );
-      }
-    };
-
     /** Memory tier: one exact top-k pass per filter group of the micro-batch. */
     const searchMemory = (pending: readonly Pending[], active: ActiveTier, results: Map<number, Retrieved>) => {
       const groups = new Map<string, Pending[]>();
@@ -222,7 +185,8 @@ export const enrichProcessor = defineProcessor({
       });
       const results = new Map<number, Retrieved>();
       if (active.tier === "memory") searchMemory(pending, active, results);
-      else await searchLanceDb(pending, active.version, results);
+      else
+        ctx.metrics.count("cache_hits", await lancedbTier.search(tiers.queryTable, active.version, pending, results));
       const timing = {
         name: ctx.processorName,
         started_at: started,
@@ -252,6 +216,12 @@ export const enrichProcessor = defineProcessor({
     return {
       async init(context) {
         ctx = context;
+        lancedbTier = new LanceDbTier({
+          cache: config.cache,
+          batchQuery: config.batchQuery,
+          queryOptions,
+          describe: `${ctx.processorName}: querying table ${config.table}`,
+        });
         const { db, table } = await openKbTable(uri, config.table);
         const info = await describeKbTable(table, config.table);
         dim = info.dim;
