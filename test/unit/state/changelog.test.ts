@@ -8,34 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ChangelogRecord, PartitionReader } from "../../../topologies/runtime/state/changelog-io.ts";
 import { ChangelogWriter } from "../../../topologies/runtime/state/changelog-writer.ts";
 import { takeCheckpoint, writeCheckpoint } from "../../../topologies/runtime/state/checkpoint.ts";
 import { lmdbEngines } from "../../../topologies/runtime/state/lmdb-engine.ts";
 import { type RestoreProgress, restoreStores } from "../../../topologies/runtime/state/restorer.ts";
 import { TaskStores } from "../../../topologies/runtime/state/task-stores.ts";
 import { driverFromYaml } from "../processors/helpers.ts";
-
-/** A topic log per topic-partition, in memory. */
-class MemoryLog implements PartitionReader {
-  readonly logs = new Map<string, ChangelogRecord[]>();
-  sender = {
-    send: async (topic: string, partition: number, records: readonly ChangelogRecord[]) => {
-      const log = this.logs.get(`${topic}/${partition}`) ?? [];
-      log.push(...records);
-      this.logs.set(`${topic}/${partition}`, log);
-    },
-  };
-  async endOffset(topic: string, partition: number) {
-    return this.logs.get(`${topic}/${partition}`)?.length ?? 0;
-  }
-  async read(topic: string, partition: number, from: number, to: number, onBatch: (r: never[]) => void) {
-    const log = this.logs.get(`${topic}/${partition}`) ?? [];
-    for (let i = from; i < to; i += 2) {
-      onBatch(log.slice(i, Math.min(i + 2, to)).map((r, j) => ({ ...r, offset: i + j })) as never[]);
-    }
-  }
-}
+import { MemoryLog } from "./memory-log.ts";
 
 const COUNT = `
 applicationId: app
