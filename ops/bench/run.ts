@@ -28,7 +28,7 @@ const settings = quick
       clients: { records: 100_000 },
     }
   : {
-      passthrough: { records: 1_000_000, naiveMaxSeconds: 45, latencySeconds: 30 },
+      passthrough: { records: 1_000_000, naiveMaxSeconds: 25, latencySeconds: 30 },
       topology: { events: 20_000, maxSeconds: 60, latencySeconds: 30, stageRecords: 8192 },
       scale: { records: 1_000_000, maxSeconds: 60 },
       memory: { backlog: 5_000_000, maxSeconds: 120, plateauSeconds: 20, minSeconds: 45 },
@@ -39,6 +39,7 @@ const t0 = performance.now();
 const rows: Row[] = [];
 const ratios: Record<string, number> = {};
 const targets: TargetInputs = {};
+let kafkajsFloors: Awaited<ReturnType<typeof benchPassthrough>>["kafkajsFloors"] | undefined;
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
 
 if (sections.has("passthrough")) {
@@ -80,6 +81,7 @@ if (sections.has("passthrough")) {
     });
   }
   targets.passthrough = r;
+  kafkajsFloors = r.kafkajsFloors;
   const { producerPerformance: p, consumerPerformance: c } = r.broker;
   rows.push({ section: "passthrough", run: "broker: ProducerPerformance", recordsPerSecond: p.recordsPerSecond });
   rows.push({ section: "passthrough", run: "broker: ConsumerPerformance", recordsPerSecond: c.recordsPerSecond });
@@ -87,7 +89,7 @@ if (sections.has("passthrough")) {
   console.error(`passthrough done at ${elapsed()}`);
 }
 if (sections.has("clients")) {
-  const r = await benchClients(settings.clients.records);
+  const r = await benchClients(settings.clients.records, kafkajsFloors);
   for (const f of r.floors) {
     for (const m of [f.consume, f.produce]) {
       rows.push({

@@ -21,6 +21,9 @@ export interface FloorResult {
   peakRssMiB: number;
 }
 
+/** How many records a produce floor sends (fewer when the consumed input holds fewer). */
+export const PRODUCE_FLOOR_RECORDS = 300_000;
+
 export const CLIENTS_DIR = join(REPO_ROOT, "ops/bench/clients");
 
 /** Runs `program` (a file name under ops/bench/clients) once; rejects after `timeoutMs` or on a non-zero exit. */
@@ -49,18 +52,23 @@ export function runFloorProgram(program: string, args: string[], timeoutMs = 180
   });
 }
 
-/** Consume alone on `input` (holding `records`), then produce alone as many into a fresh topic. */
+/**
+ * Consume alone on `input` (holding `records`), then produce alone `produceRecords` (at most `records`) into a
+ * fresh topic: a produce rate is steady after a few seconds, so fewer records save CPU on the shared machine.
+ */
 export async function clientFloors(
   program: string,
   input: string,
   records: number,
   schemaId: number,
+  produceRecords = PRODUCE_FLOOR_RECORDS,
 ): Promise<{ consume: FloorResult; produce: FloorResult }> {
   const consume = await runFloorProgram(program, ["consume", input, String(records), String(schemaId)]);
   const topic = `bench-floor-out-${program.replace(/\W+/g, "-")}-${Date.now().toString(36)}`;
   await createTopic(topic, 6);
   try {
-    const produce = await runFloorProgram(program, ["produce", topic, String(records), String(schemaId)]);
+    const n = String(Math.min(records, produceRecords));
+    const produce = await runFloorProgram(program, ["produce", topic, n, String(schemaId)]);
     console.error(
       `floor ${program}: consume ${consume.recordsPerSecond}/s ${consume.cpuSecondsPer1000} CPU-s/1000, ` +
         `produce ${produce.recordsPerSecond}/s ${produce.cpuSecondsPer1000} CPU-s/1000`,
