@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { Processor, ProcessorEnvironment } from "./api.ts";
 import type { StoreDeclaration } from "./stores.ts";
 
+/** A processor type: its spec `type`, its config schema and its factory, side by side (see `defineProcessor`). */
 export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
   /** The spec `type`, e.g. `filter`, `enrich`. */
   readonly type: string;
@@ -20,6 +21,10 @@ export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
   readonly stores?: (config: z.infer<S>, nodeName: string) => StoreDeclaration[];
 }
 
+/**
+ * Declares a processor type; the identity function that types `create`'s config from `config`. A built-in is
+ * registered in `processors/registry.ts`; a user's own is exported from a module a topology names with `type: custom`.
+ */
 export function defineProcessor<S extends z.ZodType>(definition: ProcessorDefinition<S>): ProcessorDefinition<S> {
   return definition;
 }

@@ -9,6 +9,7 @@ export interface Deserialized<T> {
   writerSchemaId?: number;
 }
 
+/** Encodes and decodes the keys or values of one topic format (Avro through the registry, JSON, string). */
 export interface Serde<T = unknown> {
   readonly format: "avro" | "json" | "string";
   /**

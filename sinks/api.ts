@@ -11,6 +11,7 @@ import type { StreamRecord } from "../processors/api.ts";
  */
 export const OUTPUT_INDEX_HEADER = "sluice-output-index";
 
+/** Where records land: a sink node of a topology, built by its type's `defineSink` factory. */
 export interface Sink {
   /** Name of the sink node in the topology. */
   readonly name: string;

@@ -33,6 +33,10 @@ export type SinkInput = { [T in SinkType]: { [K in T]: SinkConfigInput<T> } }[Si
 
 type Mutable = { -readonly [K in keyof TopologyInput]: TopologyInput[K] };
 
+/**
+ * Builds a topology spec in code, node by node; `build()` validates it exactly as the YAML loader does. Start one
+ * with `topology(applicationId)`.
+ */
 export class TopologyBuilder {
   private readonly spec: Mutable;
   private cursor: string | undefined;

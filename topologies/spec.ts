@@ -199,6 +199,7 @@ export const topologySpec = z.strictObject({
   stores: z.array(storeSpec).default([]),
 });
 
+/** A validated topology with defaults applied: what the compiler, `describe` and the runtime read. */
 export type TopologySpec = z.infer<typeof topologySpec>;
 /** What a user writes (before defaults): the builder's input types. */
 export type TopologyInput = z.input<typeof topologySpec>;

@@ -29,6 +29,7 @@ export interface TestRecord {
   partition?: number;
 }
 
+/** How a `TopologyTestDriver` runs: its clock, paths, run id, logger and store engines. */
 export interface TestDriverOptions {
   /** Start of the driver's clock, epoch milliseconds. @default Date.now() at creation */
   now?: number;
@@ -46,6 +47,11 @@ function isCompiled(input: unknown): input is CompiledTopology {
   return typeof input === "object" && input !== null && "order" in input && "nodes" in input;
 }
 
+/**
+ * Runs a topology in-process with no broker: `pipeInput` records into source topics, read what reached each sink
+ * (`readOutput`, `readValues`), inspect `deadLetters()`, move the clock with `advanceTime`. Build one with
+ * `TopologyTestDriver.create(specOrCompiled)` and `close()` it after the test.
+ */
 export class TopologyTestDriver {
   private clock: number;
   private readonly executors = new Map<number, TopologyExecutor>();

@@ -34,6 +34,7 @@ export type Locator = (
   options?: { atKey?: boolean; offset?: number },
 ) => { line: number; column: number } | undefined;
 
+/** A topology file parsed and validated, with what maps spec paths back to lines and columns. */
 export interface LoadedTopology {
   spec: TopologySpec;
   /** The file as named by the caller (used in messages). */
@@ -43,6 +44,7 @@ export interface LoadedTopology {
   locate: Locator;
 }
 
+/** How a topology text is loaded: its name in messages, the folder paths resolve against, the variables. */
 export interface LoadOptions {
   /** Name used in messages. @default "<inline>" */
   file?: string;
