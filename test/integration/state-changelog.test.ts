@@ -89,7 +89,7 @@ describe("changelog on the broker", () => {
       const expected = live.range();
       await driver.close();
 
-      const reader = kafkajsPartitionReader(kafka, admin, app);
+      const reader = kafkajsPartitionReader(kafka, admin, app, 16 * 1024); // small fetches: many batches
       const stores = new TaskStores("clicks-1", [{ name: "counts", kind: "keyValue" }], lmdbEngines(dir, app), () => 0);
       const ends = await restoreStores(stores, reader, { applicationId: app, partition: 1 });
       const restored = stores.store("counts");

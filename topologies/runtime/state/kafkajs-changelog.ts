@@ -51,7 +51,13 @@ export function kafkajsChangelogAdmin(admin: Admin): ChangelogAdmin {
   };
 }
 
-export function kafkajsPartitionReader(kafka: Kafka, admin: Admin, groupPrefix: string): PartitionReader {
+/** `fetchBytes`: the most bytes one fetch brings per partition (kafkajs' maxBytesPerPartition). @default 4 MiB */
+export function kafkajsPartitionReader(
+  kafka: Kafka,
+  admin: Admin,
+  groupPrefix: string,
+  fetchBytes = 4 << 20,
+): PartitionReader {
   return {
     async endOffset(topic, partition) {
       const existing = await admin.listTopics();
@@ -62,7 +68,11 @@ export function kafkajsPartitionReader(kafka: Kafka, admin: Admin, groupPrefix: 
     },
     async read(topic, partition, from, to, onBatch) {
       if (from >= to) return;
-      const consumer = kafka.consumer({ groupId: `${groupPrefix}.restore.${randomUUID()}`, maxBytes: 16 << 20 });
+      const consumer = kafka.consumer({
+        groupId: `${groupPrefix}.restore.${randomUUID()}`,
+        maxBytesPerPartition: fetchBytes,
+        maxBytes: Math.max(fetchBytes, 16 << 20),
+      });
       await consumer.connect();
       try {
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -71,8 +81,7 @@ export function kafkajsPartitionReader(kafka: Kafka, admin: Admin, groupPrefix: 
           consumer
             .run({
               autoCommit: false,
-              eachBatchAutoResolve: false,
-              eachBatch: async ({ batch, heartbeat }) => {
+              eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
                 if (batch.partition !== partition) {
                   consumer.pause([{ topic, partitions: [batch.partition] }]);
                   return;
@@ -86,6 +95,7 @@ export function kafkajsPartitionReader(kafka: Kafka, admin: Admin, groupPrefix: 
                   records.push({ offset, key: m.key?.toString("utf8") ?? "", value: m.value });
                 }
                 if (records.length > 0) await onBatch(records);
+                if (last >= 0) resolveOffset(String(last));
                 await heartbeat();
                 if (last >= to - 1) resolve();
               },
