@@ -34,6 +34,16 @@ export type {
 export { StreamRecord } from "./processors/api.ts";
 // Declaring components: a processor or a sink type, its config schema beside its factory.
 export { defineProcessor, type ProcessorDefinition } from "./processors/define.ts";
+// State stores, as a processor reaches them through `ctx.store(name)`.
+export type {
+  KeyValueStore,
+  PutOptions,
+  StateStore,
+  StoreDeclaration,
+  StoredWindow,
+  StoreEntry,
+  WindowStore,
+} from "./processors/stores.ts";
 export type { Deserialized, Serde } from "./schemas/serde.ts";
 export type { Sink } from "./sinks/api.ts";
 export { type ClickHouseConnection, defineSink, type SinkDefinition, type SinkEnvironment } from "./sinks/define.ts";

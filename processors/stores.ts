@@ -57,6 +57,7 @@ export interface WindowStore<V = unknown> {
   endingBy(end: number): StoredWindow<V>[];
 }
 
+/** A store a processor reaches with `ctx.store(name)`: key-value or windowed (its `kind` says which). */
 export type StateStore = KeyValueStore | WindowStore;
 
 /** What a topology declares (or a DSL operator implies): a store's name and kind. */
