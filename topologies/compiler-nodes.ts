@@ -9,6 +9,7 @@ import type { ProcessorDefinition } from "../processors/define.ts";
 import { processorDefinition } from "../processors/registry.ts";
 import type { FormatSpec } from "../schemas/format.config.ts";
 import type { ProcessorSpec, SinkSpec, SourceSpec, TopologySpec } from "./spec.ts";
+import { excerpt } from "./spec-issues.ts";
 
 interface NodeBase {
   readonly name: string;
@@ -51,7 +52,7 @@ export function buildNodes(spec: TopologySpec, report: Report): Map<string, Comp
     const existing = nodes.get(node.name);
     if (existing) {
       const where = `${existing.specPath[0]}[${existing.specPath[1]}]`;
-      report([...node.specPath, "name"], `duplicate name "${node.name}": ${where} already uses it`);
+      report([...node.specPath, "name"], `duplicate name ${excerpt(node.name)}: ${where} already uses it`);
       return;
     }
     nodes.set(node.name, node);

@@ -6,7 +6,7 @@ import { branchTargets } from "../processors/branch.ts";
 import { didYouMean } from "../processors/did-you-mean.ts";
 import type { CompiledNode } from "./compiler-nodes.ts";
 import type { TopologySpec } from "./spec.ts";
-import { parsePath } from "./spec-issues.ts";
+import { excerpt, parsePath } from "./spec-issues.ts";
 
 type Report = (path: Array<string | number>, message: string) => void;
 
@@ -27,10 +27,10 @@ function link(
     const parent = nodes.get(name);
     if (parent === undefined) {
       const candidates = [...nodes.values()].filter((n) => n.kind !== "sink").map((n) => n.name);
-      report(path, `unknown upstream "${name}"${didYouMean(name, candidates)}`);
+      report(path, `unknown upstream ${excerpt(name)}${didYouMean(name, candidates)}`);
       ok = false;
     } else if (parent.kind === "sink") {
-      report(path, `"${name}" is a sink: sinks have no downstream`);
+      report(path, `${excerpt(name)} is a sink: sinks have no downstream`);
       ok = false;
     } else if (!node.parents.includes(name)) {
       node.parents.push(name);
@@ -38,6 +38,13 @@ function link(
     }
   }
   return ok;
+}
+
+/** A cycle as `a → b → a`, long ones shortened (a cycle through 40,000 nodes must not make a 40,000-name line). */
+function cyclePath(cycle: readonly string[]): string {
+  const names = cycle.map((name) => (name.length <= 60 ? name : excerpt(name)));
+  if (names.length <= 12) return names.join(" → ");
+  return `${names.slice(0, 10).join(" → ")} → … (${names.length - 11} more) → ${names.at(-1)}`;
 }
 
 /** Finds one cycle through `start` following parent links, as a list of names. */
@@ -65,7 +72,8 @@ export function checkWiring(spec: TopologySpec, nodes: Map<string, CompiledNode>
   spec.sources.forEach((source, i) => {
     for (const topic of typeof source.topic === "string" ? [source.topic] : source.topic) {
       const other = sourceByTopic.get(topic);
-      if (other !== undefined) report(["sources", i, "topic"], `topic "${topic}" is already read by source "${other}"`);
+      if (other !== undefined)
+        report(["sources", i, "topic"], `topic ${excerpt(topic)} is already read by source ${excerpt(other)}`);
       else sourceByTopic.set(topic, source.name);
     }
   });
@@ -76,13 +84,16 @@ export function checkWiring(spec: TopologySpec, nodes: Map<string, CompiledNode>
     if (!link(nodes, node, node.spec.from, report)) broken.add(node.name);
     if (node.kind !== "sink") continue;
     if (node.spec.from === undefined && node.type !== "dead-letter") {
-      report([...node.specPath], `${node.type} sink "${node.name}" has no upstream: add from: <node>`);
+      report([...node.specPath], `${node.type} sink ${excerpt(node.name)} has no upstream: add from: <node>`);
     }
   }
   const catchAll = spec.sinks.filter((s) => s.type === "dead-letter" && s.from === undefined);
   if (catchAll.length > 1) {
     const index = spec.sinks.indexOf(catchAll[1]!);
-    report(["sinks", index], `only one dead-letter sink may collect all dead letters ("${catchAll[0]!.name}" does)`);
+    report(
+      ["sinks", index],
+      `only one dead-letter sink may collect all dead letters (${excerpt(catchAll[0]!.name)} does)`,
+    );
   }
 
   // Kahn's algorithm; `order` doubles as the queue (an index instead of shift(), a set for membership), so the
@@ -109,23 +120,29 @@ export function checkWiring(spec: TopologySpec, nodes: Map<string, CompiledNode>
     const cycle = cycleThrough(node.name, nodes);
     if (cycle) {
       for (const name of cycle) reported.add(name);
-      report([...node.specPath, "from"], `cycle: ${cycle.join(" → ")}`);
+      report([...node.specPath, "from"], `cycle: ${cyclePath(cycle)}`);
     }
   }
   for (const node of nodes.values()) {
     if (ordered.has(node.name) || reported.has(node.name) || downstreamOfBroken(node.name)) continue;
-    report([...node.specPath, "from"], `"${node.name}" is unreachable from any source (its upstream is in a cycle)`);
+    report(
+      [...node.specPath, "from"],
+      `${excerpt(node.name)} is unreachable from any source (its upstream is in a cycle)`,
+    );
   }
   for (const node of nodes.values()) {
     if (node.kind !== "sink" && node.children.length === 0 && broken.size === 0) {
-      report([...node.specPath, "name"], `${node.kind} "${node.name}" has no downstream: its records would go nowhere`);
+      report(
+        [...node.specPath, "name"],
+        `${node.kind} ${excerpt(node.name)} has no downstream: its records would go nowhere`,
+      );
     }
     if (node.kind === "processor" && node.spec.type === "branch") {
       for (const { path, target } of branchTargets(node.spec.branch)) {
         if (node.children.includes(target)) continue;
         report(
           [...node.specPath, "branch", ...parsePath(path)],
-          `"${target}" is not a child of branch "${node.name}"${didYouMean(target, node.children)} (children: ${node.children.join(", ") || "none"})`,
+          `${excerpt(target)} is not a child of branch ${excerpt(node.name)}${didYouMean(target, node.children)} (children: ${node.children.join(", ") || "none"})`,
         );
       }
     }

@@ -29,6 +29,8 @@ export interface StartupOptions {
 
 interface Sample {
   ms: number;
+  /** CPU time (user + system) of the child: steadier than wall time on a shared machine. */
+  cpuMs: number;
   rssMiB: number;
   code: number | null;
 }
@@ -38,32 +40,34 @@ interface Figures {
   medianMs: number;
   minMs: number;
   maxMs: number;
+  medianCpuMs: number;
   medianRssMiB: number;
   exitCodes: number[];
 }
 
-/** Peak RSS of the child, written by a preload when it exits (portable: no /usr/bin/time needed). */
-const RSS_PRELOAD = `data:text/javascript,${encodeURIComponent(
-  'import { writeFileSync } from "node:fs"; process.on("exit", () => writeFileSync(process.env.SLUICE_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));',
+/** Peak RSS and CPU time of the child, written by a preload when it exits (portable: no /usr/bin/time needed). */
+const USAGE_PRELOAD = `data:text/javascript,${encodeURIComponent(
+  'import { writeFileSync } from "node:fs"; process.on("exit", () => writeFileSync(process.env.SLUICE_BENCH_USAGE_FILE, JSON.stringify(process.resourceUsage())));',
 )}`;
 
 function runOnce(bin: string, args: string[], scratch: string): Sample {
-  const rssFile = join(scratch, "rss");
-  rmSync(rssFile, { force: true });
+  const usageFile = join(scratch, "usage.json");
+  rmSync(usageFile, { force: true });
   const started = performance.now();
-  const r = spawnSync(process.execPath, ["--import", RSS_PRELOAD, bin, ...args], {
+  const r = spawnSync(process.execPath, ["--import", USAGE_PRELOAD, bin, ...args], {
     cwd: ROOT,
-    env: { ...process.env, SLUICE_BENCH_RSS_FILE: rssFile },
+    env: { ...process.env, SLUICE_BENCH_USAGE_FILE: usageFile },
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
     timeout: 120_000,
   });
   const ms = performance.now() - started;
-  let rssKiB = Number.NaN;
+  let usage = { maxRSS: Number.NaN, userCPUTime: Number.NaN, systemCPUTime: Number.NaN };
   try {
-    rssKiB = Number(readFileSync(rssFile, "utf8"));
+    usage = JSON.parse(readFileSync(usageFile, "utf8")) as typeof usage;
   } catch {}
-  return { ms, rssMiB: rssKiB / 1024, code: r.status };
+  const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+  return { ms, cpuMs, rssMiB: usage.maxRSS / 1024, code: r.status };
 }
 
 const median = (values: number[]) => {
@@ -81,6 +85,7 @@ function measure(bin: string, args: string[], runs: number, scratch: string): Fi
     medianMs: round(median(ms)),
     minMs: round(Math.min(...ms)),
     maxMs: round(Math.max(...ms)),
+    medianCpuMs: round(median(samples.map((s) => s.cpuMs))),
     medianRssMiB: round(median(samples.map((s) => s.rssMiB)), 1),
     exitCodes: [...new Set(samples.map((s) => s.code ?? -1))],
   };
@@ -162,7 +167,7 @@ export async function benchStartup(options: StartupOptions = {}) {
     }
     const result = {
       runs,
-      note: "wall time includes node's own start (~40-100 ms); figures on a shared machine are noisy",
+      note: "wall time includes node's own start (~40-100 ms); on a shared machine wall times are noisy: compare CPU times",
       tsx,
       bigFile: {
         bytes: statSync(bigFile).size,
@@ -186,7 +191,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = await benchStartup({ runs: Number(values.runs), bundle: !values["no-bundle"] });
   for (const f of [...result.tsx, result.bigFile, ...(result.esbuildBundle ?? [])]) {
     console.log(
-      `${f.command.padEnd(60)} median ${f.medianMs} ms (min ${f.minMs}, max ${f.maxMs}), RSS ${f.medianRssMiB} MiB`,
+      `${f.command.padEnd(60)} median ${f.medianMs} ms (min ${f.minMs}, max ${f.maxMs}), CPU ${f.medianCpuMs} ms, RSS ${f.medianRssMiB} MiB`,
     );
   }
   console.log(`written to ${result.file}`);

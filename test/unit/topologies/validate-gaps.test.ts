@@ -75,6 +75,15 @@ describe("validate: what it says about bad input", () => {
     expect(r.output.length).toBeLessThan(1000);
   });
 
+  it("a 2 MB name in from: is quoted as an excerpt too", () => {
+    const name = "A".repeat(2_000_000);
+    const r = validate(HEAD + JSON_SOURCE + KAFKA_SINK.replace("from: in", `from: ${name}`));
+    expect(r.lines[0]).toBe(
+      `${r.file}:11:11 sinks[0].from: unknown upstream "${"A".repeat(60)}…" (2000000 characters)`,
+    );
+    expect(r.output.length).toBeLessThan(1000);
+  });
+
   it("binary garbage is reported without echoing raw bytes", () => {
     const bytes = Buffer.alloc(4096);
     let seed = 7;
