@@ -5,7 +5,7 @@
  */
 import type { Kafka, Message, Producer } from "kafkajs";
 import { z } from "zod";
-import { BatchError, ConfigError } from "../core/errors.ts";
+import { BatchError, ConfigError, TransientError } from "../core/errors.ts";
 import type { StreamRecord } from "../processors/api.ts";
 import { formatSpec } from "../schemas/format.config.ts";
 import type { Serde } from "../schemas/serde.ts";
@@ -114,21 +114,26 @@ export class KafkaSink implements Sink {
 
   /**
    * Sends the batch and resolves after the broker's ack. Records whose key or value cannot be encoded are
-   * reported in a `BatchError` (by index) after the others have been written.
+   * reported in a `BatchError` (by index) after the others have been written. An encoding that failed
+   * transiently (the registry not answering while the writer schema registers) rejects the whole batch with
+   * that `TransientError` before anything is sent: the batch is retried, never dead-lettered.
    */
   async write(records: readonly StreamRecord[]): Promise<void> {
     const { topic } = this.options;
     const failed = new BatchError(`sink ${this.name}: some records could not be encoded for ${topic}`);
     const messages: Message[] = [];
+    let transient: TransientError | undefined;
     await Promise.all(
       records.map(async (record, index) => {
         try {
           messages[index] = await this.toMessage(record);
         } catch (error) {
-          failed.failed(index, error as Error);
+          if (error instanceof TransientError) transient ??= error;
+          else failed.failed(index, error as Error);
         }
       }),
     );
+    if (transient) throw transient;
     const ready = messages.filter((message) => message !== undefined);
     if (ready.length > 0) {
       try {

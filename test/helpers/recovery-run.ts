@@ -41,6 +41,8 @@ export class RecoveryRun {
     private readonly at: RecoveryEndpoints,
     dir: string,
     private readonly partitions = 3,
+    /** Also copy every order to `<app>-out` through an Avro Kafka sink (its writer schema registers at first use). */
+    private readonly kafkaOutput = false,
   ) {
     this.app = uniqueName(name);
     this.topic = `${this.app}-in`;
@@ -62,6 +64,7 @@ export class RecoveryRun {
       topics: [
         { topic: this.topic, numPartitions: this.partitions },
         { topic: `${this.app}.dlq`, numPartitions: 1 },
+        ...(this.kafkaOutput ? [{ topic: `${this.app}-out`, numPartitions: this.partitions }] : []),
       ],
       waitForLeaders: true,
     });
@@ -90,7 +93,15 @@ sinks:
     type: clickhouse
     from: orders
     clickhouse: { table: ${this.table}, maxRows: 2000, maxWaitMs: 200 }
-`,
+${
+  this.kafkaOutput
+    ? `  - name: copies
+    type: kafka
+    from: orders
+    kafka: { topic: ${this.app}-out, value: { format: avro, schema: ${ORDER_SCHEMA_FILE} } }
+`
+    : ""
+}`,
     );
   }
 
@@ -166,6 +177,18 @@ sinks:
   /** Rows in the table (FINAL), or -1 while ClickHouse does not answer. */
   async rows(): Promise<number> {
     return (await this.figures().catch(() => ({ final: -1 }))).final;
+  }
+
+  /** Records in a topic of this run (`out`, `dlq`): the sum of its partitions' end offsets. */
+  async topicEnd(which: "out" | "dlq"): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const topic = which === "out" ? `${this.app}-out` : `${this.app}.dlq`;
+      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** End offset minus the group's committed offset, summed over the input partitions. */
