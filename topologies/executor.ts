@@ -6,12 +6,12 @@
  */
 import type { Logger } from "pino";
 import { silentLogger } from "../core/logger.ts";
+import { TRACING, tracer } from "../core/tracing.ts";
 import type { Processor, ProcessorMetrics, RecordSource, StreamRecord } from "../processors/api.ts";
 import type { CompiledTopology } from "./compiler.ts";
 import { type RejectedRecord, rejectedRecord, runProcessor } from "./executor-invoke.ts";
 import { createProcessorContext } from "./processor-context.ts";
 import type { TaskStores } from "./runtime/state/task-stores.ts";
-import { TRACING, tracer } from "./runtime/tracing.ts";
 
 export type { RejectedRecord } from "./executor-invoke.ts";
 
