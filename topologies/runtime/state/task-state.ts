@@ -15,7 +15,7 @@ import { type CheckpointOffsets, takeCheckpoint, writeCheckpoint } from "./check
 import type { EngineFactory } from "./engine.ts";
 import { lmdbEngines } from "./lmdb-engine.ts";
 import { type RestoreProgress, restoreStores } from "./restorer.ts";
-import { TaskStores } from "./task-stores.ts";
+import { type ChangelogWrite, TaskStores } from "./task-stores.ts";
 
 export type TaskStateStatus = "created" | "restoring" | "running" | "closed";
 
@@ -92,9 +92,12 @@ export class TaskState {
     this.options.onStatus?.(next);
   }
 
-  /** Sends every change committed since the last flush; resolves with their number once acknowledged. */
-  flush(): Promise<number> {
-    return this.writer.write(this.stores.takeChangelog());
+  /**
+   * Sends `changes` (by default every change committed since the last flush); resolves with their number once
+   * acknowledged.
+   */
+  flush(changes: readonly ChangelogWrite[] = this.stores.takeChangelog()): Promise<number> {
+    return this.writer.write(changes);
   }
 
   /** Closes the stores; a clean close flushes first and leaves a checkpoint so the next open restores the tail. */
