@@ -55,7 +55,9 @@ export interface ContextSettings {
 
 const NO_STORES: StoreProvider = {
   store(name) {
-    throw new Error(`no state store named "${name}": this topology declares no stores`);
+    throw new Error(
+      `state store "${name}" is not open in this task: the Kafka runtime (sluice run) does not open state stores yet; the TopologyTestDriver does`,
+    );
   },
 };
 
