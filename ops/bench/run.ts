@@ -13,6 +13,7 @@ import { deleteBenchGroups } from "./lib/topics.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPassthrough } from "./passthrough.ts";
 import { benchScale } from "./scale.ts";
+import { benchSoak } from "./soak.ts";
 import { benchStartup } from "./startup.ts";
 import { benchTopology } from "./topology.ts";
 
@@ -138,6 +139,21 @@ if (sections.has("scale")) {
   }
   targets.scale = r;
   console.error(`scale done at ${elapsed()}`);
+}
+// Opt-in (`--only soak`): 20 minutes (quick: 3) of the reference topology at half its saturation rate.
+if (sections.has("soak")) {
+  const r = await benchSoak(
+    quick
+      ? { minutes: 3, warmupMinutes: 1, saturation: { events: 12_000, maxSeconds: 20 } }
+      : { minutes: 20, warmupMinutes: 5, saturation: { events: 20_000, maxSeconds: 60 } },
+  );
+  rows.push({
+    section: "soak",
+    run: `${r.settings.minutes} min at ${r.settings.ratePerSecond}/s`,
+    p99Ms: r.p99.medianMs,
+    other: `RSS slope ${r.rssSlopeMiBPerMinute} MiB/min after warm-up, per-minute p99 spread ${Math.round(r.p99.spreadOfMedian * 100)} % of its median, lag max ${r.lag.max} (final ${r.lag.final})`,
+  });
+  console.error(`soak done at ${elapsed()}`);
 }
 if (sections.has("memory")) {
   const r = await benchMemory(settings.memory);
