@@ -2,7 +2,10 @@
  * Progress for long commands: a cli-progress bar with records/s and ETA on a TTY, a plain line every few seconds
  * otherwise (logs and CI stay readable).
  */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+
+/** cli-progress loads only when a bar is drawn (a TTY), not with every command module. */
+const loadCliProgress = () => createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
 
 export interface Progress {
   update(done: number, extra?: string): void;
@@ -16,6 +19,7 @@ export function progress(
 ): Progress {
   const started = performance.now();
   if (stream.isTTY && total !== undefined) {
+    const cliProgress = loadCliProgress();
     const bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate} rec/s | ETA {eta_formatted} {extra}`,
