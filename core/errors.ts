@@ -99,3 +99,16 @@ export class BatchError extends SluiceError {
 export function isRetriable(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
+
+/**
+ * The same kind of error with `context` in front of its message (`sink out: writing 12 records to t: …`):
+ * transient stays transient, a fenced producer stays fenced, anything else becomes a `SluiceError`.
+ */
+export function inContext(context: string, error: unknown): SluiceError {
+  const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof ProducerFencedError) return new ProducerFencedError(message, { cause: error });
+  if (error instanceof ConfigError) return error;
+  if (error instanceof PoisonRecordError) return new PoisonRecordError(message, { cause: error });
+  if (isRetriable(error)) return new TransientError(message, { cause: error });
+  return new SluiceError(message, { cause: error });
+}

@@ -3,12 +3,19 @@
  * `<applicationId>.dlq` with its ORIGINAL key/value bytes and headers untouched, plus headers saying why, so it
  * can be inspected and replayed. Resolves only after the broker's ack; the partition then moves on.
  */
-import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, inContext } from "../core/errors.ts";
+import type {
+  ConsumedHeaders,
+  HeaderValue,
+  KafkaClient,
+  OutgoingMessage,
+  Producer,
+  ProducerSettings,
+  Sender,
+} from "../core/kafka.ts";
 import type { RecordSource, StreamRecord } from "../processors/api.ts";
 import { defineSink } from "./define.ts";
-import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
 
 /** Config of the dead-letter sink (`type: dead-letter`): where poison records go. */
 export const deadLetterSinkConfig = z.strictObject({
@@ -41,19 +48,20 @@ export interface DeadLetterMessage {
   /** The consumed value bytes, untouched (never the decoded value). */
   value: Buffer | null;
   /** The consumed headers, untouched. */
-  headers?: IHeaders;
-  /** The consumed record's timestamp (ms, as kafkajs gives it). @default now */
-  timestamp?: string;
+  headers?: ConsumedHeaders;
+  /** The consumed record's timestamp (ms since the epoch). @default now */
+  timestamp?: number;
   source: RecordSource;
   error: Error;
   /** The node that failed: a processor name, or `decode` for the source serde. */
   processor: string;
 }
 
-export interface DeadLetterOptions extends ProducerOptions {
+export interface DeadLetterOptions extends ProducerSettings {
   applicationId: string;
   runId: string;
-  kafka: Kafka;
+  /** Checks the topic exists and, without `producer`, gives the writer a producer of its own. */
+  kafka: KafkaClient;
   /** @default `<applicationId>.dlq` */
   topic?: string;
   /** A shared producer, or the runtime's `TransactionalProducer` in exactly-once mode. @default one of its own */
@@ -72,7 +80,7 @@ export class DeadLetterWriter {
 
   constructor(private readonly options: DeadLetterOptions) {
     this.topic = options.topic ?? defaultDeadLetterTopic(options.applicationId);
-    this.owned = options.producer ? undefined : createIdempotentProducer(options.kafka, options);
+    this.owned = options.producer ? undefined : options.kafka.producer(options);
     this.sender = options.producer ?? this.owned!;
   }
 
@@ -86,7 +94,7 @@ export class DeadLetterWriter {
       }
       await this.owned?.connect();
     } catch (error) {
-      throw error instanceof ConfigError ? error : kafkaError(`dead-letter ${this.topic}: starting`, error);
+      throw inContext(`dead-letter ${this.topic}: starting`, error);
     } finally {
       await admin.disconnect();
     }
@@ -97,9 +105,9 @@ export class DeadLetterWriter {
     if (letters.length === 0) return;
     const messages = letters.map((letter) => this.toMessage(letter));
     try {
-      await this.sender.send({ topic: this.topic, acks: -1, messages });
+      await this.sender.send(this.topic, messages);
     } catch (error) {
-      throw kafkaError(`dead-letter: writing ${letters.length} records to ${this.topic}`, error);
+      throw inContext(`dead-letter: writing ${letters.length} records to ${this.topic}`, error);
     }
   }
 
@@ -109,10 +117,11 @@ export class DeadLetterWriter {
     await this.owned?.disconnect();
   }
 
-  private toMessage(letter: DeadLetterMessage): Message {
+  private toMessage(letter: DeadLetterMessage): OutgoingMessage {
     const now = (this.options.now ?? Date.now)();
     const max = this.options.maxMessageBytes ?? 4096;
-    const headers: IHeaders = { ...letter.headers };
+    const headers: Record<string, HeaderValue | HeaderValue[]> = {};
+    for (const [name, value] of Object.entries(letter.headers ?? {})) if (value !== undefined) headers[name] = value;
     headers[DLQ_HEADERS.errorClass] = letter.error.name || letter.error.constructor.name;
     headers[DLQ_HEADERS.errorMessage] = Buffer.from(letter.error.message).subarray(0, max);
     headers[DLQ_HEADERS.processor] = letter.processor;
@@ -121,7 +130,7 @@ export class DeadLetterWriter {
     headers[DLQ_HEADERS.sourceOffset] = String(letter.source.offset);
     headers[DLQ_HEADERS.time] = new Date(now).toISOString();
     headers[DLQ_HEADERS.runId] = this.options.runId;
-    return { key: letter.key, value: letter.value, headers, timestamp: letter.timestamp ?? String(now) };
+    return { key: letter.key, value: letter.value, headers, timestamp: letter.timestamp ?? now };
   }
 }
 

@@ -4,13 +4,12 @@
  * config schemas and the runtime builds every sink node through `create`, so adding a sink touches one file.
  */
 import type { BulkheadPolicy } from "cockatiel";
-import type { Kafka } from "kafkajs";
 import type { z } from "zod";
+import type { KafkaClient, Sender } from "../core/kafka.ts";
 import type { FormatSpec } from "../schemas/format.config.ts";
 import type { Serde } from "../schemas/serde.ts";
 import type { Sink } from "./api.ts";
 import type { DeadLetterWriter } from "./dead-letter.ts";
-import type { Sender } from "./kafka-producer.ts";
 
 /** The topology's ClickHouse server, as its `clickhouse:` section gives it. */
 export interface ClickHouseConnection {
@@ -29,7 +28,7 @@ export interface SinkEnvironment {
   /** Stamped on every output (`live`, or a replay's id). */
   readonly runId: string;
   /** The topology's Kafka client. */
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   /**
    * Exactly-once: the task's transactional producer, to send inside its transaction. Only given to sinks
    * declared `transactional`. @default undefined (the sink sends through a producer of its own)

@@ -6,7 +6,7 @@
  * meanwhile, up to `maxBatchBytes` per request (large requests under backlog). `lingerMs` > 0 also holds a
  * request back that long to let it fill.
  */
-import type { Message } from "kafkajs";
+import type { OutgoingMessage } from "../core/kafka.ts";
 
 export interface LingerOptions {
   /** Longest a write waits for others to join its request. @default 0 (only while requests are in flight) */
@@ -18,14 +18,14 @@ export interface LingerOptions {
 }
 
 interface Pending {
-  messages: Message[];
+  messages: OutgoingMessage[];
   bytes: number;
   resolve(): void;
   reject(error: unknown): void;
 }
 
 /** Sends one merged request of messages to the topic; resolves on the broker's acknowledgement. */
-export type SendMessages = (messages: Message[]) => Promise<void>;
+export type SendMessages = (messages: OutgoingMessage[]) => Promise<void>;
 
 export class ProduceLinger {
   private readonly queue: Pending[] = [];
@@ -45,7 +45,7 @@ export class ProduceLinger {
   }
 
   /** Resolves once the broker acknowledged every message of this write (rejects if their request failed). */
-  write(messages: Message[]): Promise<void> {
+  write(messages: OutgoingMessage[]): Promise<void> {
     let bytes = 0;
     for (const m of messages) bytes += sizeOf(m.value) + sizeOf(m.key);
     return new Promise<void>((resolve, reject) => {
@@ -105,7 +105,7 @@ export class ProduceLinger {
   }
 }
 
-function sizeOf(data: Message["value"] | Message["key"]): number {
+function sizeOf(data: OutgoingMessage["value"] | OutgoingMessage["key"]): number {
   if (data === null || data === undefined) return 0;
   return typeof data === "string" ? data.length : data.length;
 }

@@ -1,18 +1,17 @@
 /**
  * The Kafka sink: encodes records with the configured serdes, keeps their key, stamps lineage headers and
  * resolves only once the broker acknowledged (`acks: -1`). In exactly-once mode it sends into the runtime's
- * open transaction instead (see `TransactionalProducer` in ./kafka-producer.ts).
+ * open transaction instead (the `TransactionalProducer` of the Kafka port, core/kafka.ts).
  */
-import type { Kafka, Message, Producer } from "kafkajs";
 import { z } from "zod";
-import { BatchError, ConfigError, TransientError } from "../core/errors.ts";
+import { BatchError, ConfigError, inContext, TransientError } from "../core/errors.ts";
+import type { KafkaClient, OutgoingMessage, Producer, ProducerSettings, Sender } from "../core/kafka.ts";
 import type { StreamRecord } from "../processors/api.ts";
 import { formatSpec } from "../schemas/format.config.ts";
 import type { Serde } from "../schemas/serde.ts";
 import type { Sink } from "./api.ts";
 import { defineSink } from "./define.ts";
 import { type LingerOptions, ProduceLinger } from "./kafka-linger.ts";
-import { createIdempotentProducer, kafkaError, type ProducerOptions, type Sender } from "./kafka-producer.ts";
 
 /** Config of the Kafka sink (`type: kafka`): the topic and how keys and values are encoded. */
 export const kafkaSinkConfig = z.strictObject({
@@ -53,12 +52,12 @@ export const LINEAGE_HEADERS = {
   runId: "sluice-run-id",
 } as const;
 
-export interface KafkaSinkOptions extends ProducerOptions {
+export interface KafkaSinkOptions extends ProducerSettings {
   /** Name of the sink node in the topology. */
   name: string;
   topic: string;
   /** Used to check the topic exists and, without `producer`, for a producer of the sink's own. */
-  kafka: Kafka;
+  kafka: KafkaClient;
   valueSerde: Serde;
   /** Encodes keys; without it a key is written as the bytes or text it already is. @default undefined */
   keySerde?: Serde;
@@ -85,12 +84,12 @@ export class KafkaSink implements Sink {
   constructor(private readonly options: KafkaSinkOptions) {
     if (!options.topic) throw new ConfigError(`sink ${options.name}: topic is required`);
     this.name = options.name;
-    this.owned = options.producer ? undefined : createIdempotentProducer(options.kafka, options);
+    this.owned = options.producer ? undefined : options.kafka.producer(options);
     this.sender = options.producer ?? this.owned!;
     const owned = this.owned;
     this.linger = owned
       ? new ProduceLinger(async (messages) => {
-          await owned.send({ topic: options.topic, acks: -1, messages });
+          await owned.send(options.topic, messages);
         }, options.linger)
       : undefined;
   }
@@ -106,7 +105,7 @@ export class KafkaSink implements Sink {
       }
       await this.owned?.connect();
     } catch (error) {
-      throw error instanceof ConfigError ? error : kafkaError(`sink ${this.name}: starting`, error);
+      throw inContext(`sink ${this.name}: starting`, error);
     } finally {
       await admin.disconnect();
     }
@@ -121,7 +120,7 @@ export class KafkaSink implements Sink {
   async write(records: readonly StreamRecord[]): Promise<void> {
     const { topic } = this.options;
     const failed = new BatchError(`sink ${this.name}: some records could not be encoded for ${topic}`);
-    const messages: Message[] = [];
+    const messages: OutgoingMessage[] = [];
     let transient: TransientError | undefined;
     await Promise.all(
       records.map(async (record, index) => {
@@ -138,11 +137,11 @@ export class KafkaSink implements Sink {
     if (ready.length > 0) {
       try {
         if (this.linger) await this.linger.write(ready);
-        else await this.sender.send({ topic, acks: -1, messages: ready });
+        else await this.sender.send(topic, ready);
         this.healthy = true;
       } catch (error) {
         this.healthy = false;
-        throw kafkaError(`sink ${this.name}: writing ${ready.length} records to ${topic}`, error);
+        throw inContext(`sink ${this.name}: writing ${ready.length} records to ${topic}`, error);
       }
     }
     if (failed.failures.size > 0) throw failed;
@@ -159,7 +158,7 @@ export class KafkaSink implements Sink {
     return this.healthy;
   }
 
-  private async toMessage(record: StreamRecord): Promise<Message> {
+  private async toMessage(record: StreamRecord): Promise<OutgoingMessage> {
     const { topic, keySerde, valueSerde, keyField } = this.options;
     const rawKey = keyField ? fieldText(record.value, keyField) : record.key;
     const key = keySerde && rawKey !== null ? await keySerde.serialize(topic, rawKey) : rawKey;
@@ -170,7 +169,7 @@ export class KafkaSink implements Sink {
     headers[LINEAGE_HEADERS.partition] = String(record.source.partition);
     headers[LINEAGE_HEADERS.offset] = String(record.source.offset);
     headers[LINEAGE_HEADERS.runId] = this.options.runId;
-    return { key, value, headers, timestamp: String(record.timestamp) };
+    return { key, value, headers, timestamp: record.timestamp };
   }
 }
 

@@ -35,7 +35,7 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
   const topics = spec.sources.flatMap((s) => (Array.isArray(s.topic) ? s.topic : [s.topic]));
   const logger = createLogger({ base: { topology: spec.applicationId, runId } });
   const resources = new TopologyResources(topology, { runId, logger });
-  const admin = resources.kafka.admin();
+  const admin = resources.client.admin();
   await admin.connect();
   try {
     const plan = await planReplay(admin, topics, options.from, options.to);
@@ -45,17 +45,15 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
       if (!options.dryRun) process.stdout.write("nothing to replay\n");
       return;
     }
-    const existing = await admin.describeGroups([groupId]);
-    if (existing.groups.some((g) => g.state !== "Dead"))
+    if ((await admin.describeGroup(groupId)).state !== "Dead")
       throw new ConfigError(`consumer group ${groupId} already exists: pick another --run-id`);
     for (const topic of topics) {
-      await admin.setOffsets({
+      const starts = plan.partitions.filter((p) => p.topic === topic);
+      await admin.setGroupOffsets(
         groupId,
         topic,
-        partitions: plan.partitions
-          .filter((p) => p.topic === topic)
-          .map((p) => ({ partition: p.partition, offset: String(p.start) })),
-      });
+        starts.map((p) => ({ partition: p.partition, offset: p.start })),
+      );
     }
     if (!options.json) process.stderr.write(`${formatPlan(plan)}\nrun id ${runId}, group ${groupId}\n`);
     const endOffsets = new Map(
@@ -88,7 +86,7 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
     bar.update(plan.records);
     bar.stop();
     const seconds = (performance.now() - started) / 1000;
-    if (!options.keepGroup) await admin.deleteGroups([groupId]).catch(() => {});
+    if (!options.keepGroup) await admin.deleteGroup(groupId).catch(() => {});
     const summary = { ...report, seconds: Number(seconds.toFixed(1)) };
     process.stdout.write(
       options.json

@@ -16,17 +16,16 @@ export function registerStatusCommand(program: Command): void {
       "\nExamples:\n  sluice status topologies/examples/support-triage.yaml\n  sluice status topologies/examples/support-triage.yaml --json",
     )
     .action(async (file: string, options: { group?: string; json?: boolean }) => {
-      const [{ Kafka }, { compileTopology }, { formatStatus, groupStatus }, { kafkaConfig }, { loadTopologyFile }] =
+      const [{ compileTopology }, { formatStatus, groupStatus }, { topologyKafkaClient }, { loadTopologyFile }] =
         await Promise.all([
-          import("kafkajs"),
           import("../../topologies/compiler.ts"),
           import("../../topologies/runtime/group-status.ts"),
-          import("../../topologies/runtime/resources.ts"),
+          import("../../topologies/runtime/kafka/kafkajs-client.ts"),
           import("../../topologies/yaml-loader.ts"),
         ]);
       const topology = compileTopology(loadTopologyFile(file), { checkProcessors: false });
       const { spec } = topology;
-      const admin = new Kafka(kafkaConfig(topology)).admin();
+      const admin = topologyKafkaClient(topology).admin();
       await admin.connect();
       try {
         const topics = spec.sources.flatMap((s) => (Array.isArray(s.topic) ? s.topic : [s.topic]));

@@ -7,8 +7,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { Kafka, logLevel, type Message } from "kafkajs";
-import { createIdempotentProducer, TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import { Kafka, logLevel } from "kafkajs";
+import type { OutgoingMessage as Message } from "../../core/kafka.ts";
+import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 
 const [partitions, perPartition, perTxn] = [6, 20_000, 500].map((d, i) => Number(process.argv[2 + i] ?? d)) as [
   number,
@@ -17,6 +18,7 @@ const [partitions, perPartition, perTxn] = [6, 20_000, 500].map((d, i) => Number
 ];
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",");
 const kafka = new Kafka({ clientId: "bench-txn", brokers, logLevel: logLevel.NOTHING });
+const client = new KafkajsClient(kafka);
 const run = randomBytes(3).toString("hex");
 const input = `bench-txn-in-${run}`;
 const value = Buffer.alloc(200, 120);
@@ -46,9 +48,8 @@ async function timed(name: string, body: (out: string) => Promise<number>) {
 
 /** Each task: begin → send its partition's batch → sendOffsets(its partition) → commit, all tasks concurrently. */
 async function perTask(out: string): Promise<number> {
-  const producers = Array.from(
-    { length: partitions },
-    (_, p) => new TransactionalProducer(kafka, { transactionalId: `bench-${run}-task-${p}` }),
+  const producers = Array.from({ length: partitions }, (_, p) =>
+    client.transactionalProducer(`bench-${run}-task-${p}`),
   );
   await Promise.all(producers.map((producer) => producer.connect()));
   let transactions = 0;
@@ -56,9 +57,8 @@ async function perTask(out: string): Promise<number> {
     producers.map(async (producer, p) => {
       for (let sent = 0; sent < perPartition; sent += perTxn) {
         await producer.begin();
-        await producer.send({ topic: out, acks: -1, messages: messages(p, sent, perTxn) });
-        const offset = String(sent + perTxn);
-        await producer.sendOffsets(`bench-${run}`, [{ topic: input, partitions: [{ partition: p, offset }] }]);
+        await producer.send(out, messages(p, sent, perTxn));
+        await producer.sendOffsets(`bench-${run}`, [{ topic: input, partition: p, offset: sent + perTxn }]);
         await producer.commit();
         transactions++;
       }
@@ -70,15 +70,19 @@ async function perTask(out: string): Promise<number> {
 
 /** One producer: each transaction carries every task's batch and every partition's offset. */
 async function perProcess(out: string): Promise<number> {
-  const producer = new TransactionalProducer(kafka, { transactionalId: `bench-${run}-process` });
+  const producer = client.transactionalProducer(`bench-${run}-process`);
   await producer.connect();
   let transactions = 0;
   for (let sent = 0; sent < perPartition; sent += perTxn) {
     await producer.begin();
     const all = Array.from({ length: partitions }, (_, p) => messages(p, sent, perTxn)).flat();
-    await producer.send({ topic: out, acks: -1, messages: all });
-    const offsets = Array.from({ length: partitions }, (_, p) => ({ partition: p, offset: String(sent + perTxn) }));
-    await producer.sendOffsets(`bench-${run}`, [{ topic: input, partitions: offsets }]);
+    await producer.send(out, all);
+    const offsets = Array.from({ length: partitions }, (_, p) => ({
+      topic: input,
+      partition: p,
+      offset: sent + perTxn,
+    }));
+    await producer.sendOffsets(`bench-${run}`, offsets);
     await producer.commit();
     transactions++;
   }
@@ -88,12 +92,12 @@ async function perProcess(out: string): Promise<number> {
 
 /** At-least-once baseline: one idempotent producer, tasks sending concurrently. */
 async function idempotent(out: string): Promise<number> {
-  const producer = createIdempotentProducer(kafka);
+  const producer = client.producer();
   await producer.connect();
   await Promise.all(
     Array.from({ length: partitions }, async (_, p) => {
       for (let sent = 0; sent < perPartition; sent += perTxn) {
-        await producer.send({ topic: out, acks: -1, messages: messages(p, sent, perTxn) });
+        await producer.send(out, messages(p, sent, perTxn));
       }
     }),
   );

@@ -6,11 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, PoisonRecordError } from "../../core/errors.ts";
 import { AvroSerde } from "../../schemas/avro-serde.ts";
 import { DeadLetterWriter, DLQ_HEADERS } from "../../sinks/dead-letter.ts";
-import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { createTopics, deleteTopics, headerText, readTopic, testKafka } from "../helpers/kafka.ts";
 import { services, uniqueName } from "../helpers/services.ts";
 
 const kafka = testKafka("dead-letter-test");
+const client = new KafkajsClient(kafka);
 const created: string[] = [];
 
 async function application(): Promise<{ applicationId: string; dlq: string }> {
@@ -35,7 +36,12 @@ describe("DeadLetterWriter", () => {
     const error = (await serde.deserialize(source.topic, value, source).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(PoisonRecordError);
 
-    const writer = new DeadLetterWriter({ applicationId, runId: "live", kafka, now: () => Date.UTC(2026, 0, 2) });
+    const writer = new DeadLetterWriter({
+      applicationId,
+      runId: "live",
+      kafka: client,
+      now: () => Date.UTC(2026, 0, 2),
+    });
     expect(writer.topic).toBe(dlq);
     await writer.start();
     await writer.write([
@@ -43,7 +49,7 @@ describe("DeadLetterWriter", () => {
         key,
         value,
         headers: { "content-type": Buffer.from("avro"), "x-bin": Buffer.from([0, 1, 2]) },
-        timestamp: "1700000000000",
+        timestamp: 1700000000000,
         source,
         error,
         processor: "decode",
@@ -72,9 +78,9 @@ describe("DeadLetterWriter", () => {
 
   it("writes null keys and processor rejections, inside the runtime's transaction", async () => {
     const { applicationId, dlq } = await application();
-    const txn = new TransactionalProducer(kafka, { transactionalId: uniqueName("txn") });
+    const txn = new KafkajsClient(kafka).transactionalProducer(uniqueName("txn"));
     await txn.connect();
-    const writer = new DeadLetterWriter({ applicationId, runId: "replay-7", kafka, producer: txn });
+    const writer = new DeadLetterWriter({ applicationId, runId: "replay-7", kafka: client, producer: txn });
     try {
       await writer.start();
       await txn.begin();
@@ -101,7 +107,7 @@ describe("DeadLetterWriter", () => {
   });
 
   it("refuses to start when the dead-letter topic does not exist", async () => {
-    const writer = new DeadLetterWriter({ applicationId: uniqueName("nodlq"), runId: "live", kafka });
+    const writer = new DeadLetterWriter({ applicationId: uniqueName("nodlq"), runId: "live", kafka: client });
     await expect(writer.start()).rejects.toBeInstanceOf(ConfigError);
     await writer.close();
   });

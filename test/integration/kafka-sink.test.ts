@@ -12,11 +12,12 @@ import { StreamRecord } from "../../processors/api.ts";
 import { AvroSerde } from "../../schemas/avro-serde.ts";
 import { StringSerde } from "../../schemas/string-serde.ts";
 import { KafkaSink } from "../../sinks/kafka.ts";
-import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
+import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { createTopics, deleteTopics, headerText, readTopic, testKafka } from "../helpers/kafka.ts";
 import { services, uniqueName } from "../helpers/services.ts";
 
 const kafka = testKafka("kafka-sink-test");
+const client = new KafkajsClient(kafka);
 const registryUrl = services().schemaRegistryUrl;
 const created: string[] = [];
 const schema = {
@@ -48,7 +49,7 @@ describe("KafkaSink", () => {
   it("writes keyed Avro records with lineage headers, resolving after the broker ack", async () => {
     const out = await topic(3);
     const serde = new AvroSerde({ registryUrl, schema });
-    const sink = new KafkaSink({ name: "decisions", topic: out, kafka, valueSerde: serde, runId: "live" });
+    const sink = new KafkaSink({ name: "decisions", topic: out, kafka: client, valueSerde: serde, runId: "live" });
     await sink.start();
     const records = Array.from({ length: 30 }, (_, i) =>
       record(`tenant-${i % 4}`, { eventId: `e-${i}`, action: "escalate" }, 100 + i, { trace: "t-1" }),
@@ -79,7 +80,7 @@ describe("KafkaSink", () => {
 
   it("writes the good records of a batch and names the ones it could not encode", async () => {
     const out = await topic();
-    const sink = new KafkaSink({ name: "s", topic: out, kafka, valueSerde: new StringSerde(), runId: "r1" });
+    const sink = new KafkaSink({ name: "s", topic: out, kafka: client, valueSerde: new StringSerde(), runId: "r1" });
     await sink.start();
     const error = await sink
       .write([record("a", "first", 1), record("b", 42, 2), record(null, "third", 3)])
@@ -105,7 +106,13 @@ describe("KafkaSink", () => {
       logLevel: logLevel.NOTHING,
       retry: { retries: 1, initialRetryTime: 50 },
     });
-    const sink = new KafkaSink({ name: "s", topic: "t", kafka: nowhere, valueSerde: new StringSerde(), runId: "r" });
+    const sink = new KafkaSink({
+      name: "s",
+      topic: "t",
+      kafka: new KafkajsClient(nowhere),
+      valueSerde: new StringSerde(),
+      runId: "r",
+    });
     await expect(sink.start()).rejects.toBeInstanceOf(TransientError);
     await expect(sink.write([record("k", "v", 1)])).rejects.toBeInstanceOf(TransientError);
     expect(sink.isHealthy()).toBe(false);
@@ -116,7 +123,7 @@ describe("KafkaSink", () => {
     const sink = new KafkaSink({
       name: "s",
       topic: uniqueName("missing"),
-      kafka,
+      kafka: client,
       valueSerde: new StringSerde(),
       runId: "r",
     });
@@ -129,12 +136,12 @@ describe("TransactionalProducer", () => {
   it("commits outputs with consumed offsets; aborted outputs stay invisible to read_committed", async () => {
     const [input, out] = [await topic(), await topic()];
     const group = uniqueName("app");
-    const txn = new TransactionalProducer(kafka, { transactionalId: `${group}-${input}-0` });
+    const txn = new KafkajsClient(kafka).transactionalProducer(`${group}-${input}-0`);
     await txn.connect();
     const sink = new KafkaSink({
       name: "s",
       topic: out,
-      kafka,
+      kafka: client,
       valueSerde: new StringSerde(),
       runId: "live",
       producer: txn,
@@ -142,7 +149,7 @@ describe("TransactionalProducer", () => {
     try {
       await txn.begin();
       await sink.write([record("k", "committed-1", 0), record("k", "committed-2", 1)]);
-      await txn.sendOffsets(group, [{ topic: input, partitions: [{ partition: 0, offset: "2" }] }]);
+      await txn.sendOffsets(group, [{ topic: input, partition: 0, offset: 2 }]);
       await txn.commit();
 
       await txn.begin();
@@ -170,15 +177,15 @@ describe("TransactionalProducer", () => {
   it("fences a zombie: a new producer with the same transactional id makes the old one's commit fail", async () => {
     const out = await topic();
     const id = uniqueName("txn");
-    const zombie = new TransactionalProducer(kafka, { transactionalId: id });
-    const successor = new TransactionalProducer(kafka, { transactionalId: id });
+    const zombie = new KafkajsClient(kafka).transactionalProducer(id);
+    const successor = new KafkajsClient(kafka).transactionalProducer(id);
     try {
       await zombie.connect();
       await zombie.begin();
-      await zombie.send({ topic: out, messages: [{ value: "from-zombie" }] });
+      await zombie.send(out, [{ key: null, value: "from-zombie" }]);
       await successor.connect();
       await successor.begin(); // InitProducerId bumps the epoch and aborts the zombie's open transaction
-      await successor.send({ topic: out, messages: [{ value: "from-successor" }] });
+      await successor.send(out, [{ key: null, value: "from-successor" }]);
       await successor.commit();
       await expect(zombie.commit()).rejects.toBeInstanceOf(ProducerFencedError);
     } finally {

@@ -3,8 +3,9 @@
  * group protocol assigns partitions; each assigned partition gets a Task. Offsets are committed from the tasks'
  * watermarks on an interval, when a rebalance starts, and at shutdown — never past an unacknowledged output.
  */
-import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import type { Logger } from "pino";
+import type { BatchControl, ConsumedBatch, GroupConsumer, KafkaAdmin, TopicPartition } from "../../core/kafka.ts";
+import { partitionId } from "../../core/kafka.ts";
 import { metrics, PROCESSOR_OBSERVATIONS } from "../../core/metrics.ts";
 import type { ProcessorMetrics } from "../../processors/api.ts";
 import { currentBackend } from "../../processors/tfjs-backend.ts";
@@ -37,10 +38,10 @@ export interface ApplicationOptions {
 export class Application {
   readonly state;
   readonly tasks = new Map<string, Task>();
-  private consumer: Consumer | undefined;
+  private consumer: GroupConsumer | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
-  private admin: Admin | undefined;
+  private admin: KafkaAdmin | undefined;
   /** With ClickHouse: pipeline_metrics rows per task per interval, and audit_log start/stop events. */
   private reporter: PipelineMetricsReporter | undefined;
   private operational: { metrics: Sink; audit: Sink; facts: AuditFacts } | undefined;
@@ -61,13 +62,8 @@ export class Application {
 
   /** The group's committed offsets of `topics`, per `topic:partition` (-1 when none). */
   private async fetchCommitted(topics: string[]): Promise<Map<string, number>> {
-    const admin = this.admin;
-    if (!admin) throw new Error("no admin client yet");
-    const result = new Map<string, number>();
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.groupId, topics })) {
-      for (const p of partitions) result.set(`${topic}:${p.partition}`, Number(p.offset));
-    }
-    return result;
+    if (!this.admin) throw new Error("no admin client yet");
+    return this.admin.groupOffsets(this.groupId, topics);
   }
 
   get consumerGroup(): string {
@@ -96,40 +92,32 @@ export class Application {
       });
       this.reporter.start();
     }
-    this.admin = resources.kafka.admin();
+    this.admin = resources.client.admin();
     await this.admin.connect();
-    const consumer = resources.kafka.consumer({
+    const consumer = resources.client.consumer({
       groupId: this.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: spec.processing.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(spec.processing.sessionTimeoutMs / 3)),
-      minBytes: spec.kafka.fetch.minBytes,
-      maxWaitTimeInMs: spec.kafka.fetch.maxWaitTimeInMs,
-      maxBytesPerPartition: spec.kafka.fetch.maxBytesPerPartition,
-      // kafkajs restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
-      retry: { restartOnFailure: async () => !this.stopping },
+      sessionTimeoutMs: spec.processing.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.min(3_000, Math.floor(spec.processing.sessionTimeoutMs / 3)),
+      fetch: spec.kafka.fetch,
+      // The client restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
+      restartOnFailure: () => !this.stopping,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      this.onAssignment(payload.memberId, payload.memberAssignment),
-    );
-    consumer.on(consumer.events.REBALANCING, () => {
-      if (this.state.is("running")) this.state.to("rebalancing");
-      void this.commit("rebalance");
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.options.onFatal?.(payload.error);
-    });
     await consumer.connect();
     for (const source of spec.sources) {
       const topics = Array.isArray(source.topic) ? source.topic : [source.topic];
-      await consumer.subscribe({ topics, fromBeginning: source.startFrom === "earliest" });
+      await consumer.subscribe(topics, source.startFrom === "earliest");
     }
     await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 64,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (batch, control) => this.eachBatch(batch, control),
+      assigned: (memberId, partitions) => this.onAssignment(memberId, partitions),
+      rebalancing: () => {
+        if (this.state.is("running")) this.state.to("rebalancing");
+        void this.commit("rebalance");
+      },
+      crashed: (error, restarting) => {
+        if (!restarting) this.options.onFatal?.(error);
+      },
     });
     this.commitTimer = setInterval(() => void this.commit("interval"), spec.processing.commitIntervalMs);
     this.commitTimer.unref();
@@ -140,31 +128,30 @@ export class Application {
     logger.info({ group: this.groupId, runId: this.runId }, "consuming");
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    if (batch.isEmpty()) return;
+  private async eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     const task = await this.taskFor(batch.topic, batch.partition);
-    const key = `${batch.topic}:${batch.partition}`;
+    const key = partitionId(batch.topic, batch.partition);
     // A bounded run (replay) reads only partitions of its plan, each up to its end offset.
     const ends = this.options.endOffsets;
     const end = ends ? (ends.get(key) ?? 0) : undefined;
-    const messages = end === undefined ? batch.messages : batch.messages.filter((m) => Number(m.offset) < end);
+    const messages = end === undefined ? batch.messages : batch.messages.filter((m) => m.offset < end);
     let rebalancing = false;
+    const abandoned = () => this.stopping || rebalancing || !control.isCurrent() || task.state.is("closed");
     await task.handle(messages, {
       heartbeat: async () => {
         try {
-          await heartbeat();
+          await control.heartbeat();
         } catch (error) {
           rebalancing = true;
           throw error;
         }
       },
-      shouldStop: () => this.stopping || rebalancing || !isRunning() || isStale() || task.state.is("closed"),
+      shouldStop: abandoned,
     });
-    if (this.stopping || rebalancing || !isRunning() || isStale() || task.state.is("closed")) return;
-    const last = Number(batch.lastOffset());
+    if (abandoned()) return;
+    const last = batch.lastOffset;
     task.consumedUpTo(end === undefined ? last + 1 : Math.min(last + 1, end));
-    resolveOffset(batch.lastOffset()); // advances the fetch position only: autoCommit is off
+    control.resolveOffset(last); // advances the fetch position only: commits come from the watermarks
     if (end !== undefined && last + 1 >= end && ends?.has(key)) this.reachedEnd(key);
     if (this.state.is("rebalancing")) this.state.to("running");
   }
@@ -231,8 +218,8 @@ export class Application {
    * and so is every task of a member that was evicted and rejoined, or whose partition another member committed
    * meanwhile: a task given a partition back starts afresh from the group's committed offset.
    */
-  private onAssignment(memberId: string, assignment: Record<string, number[]>): void {
-    const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
+  private onAssignment(memberId: string, assignment: readonly TopicPartition[]): void {
+    const owned = new Set(assignment.map((p) => partitionId(p.topic, p.partition)));
     const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
     this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
     this.options.logger.info({ partitions: [...owned] }, "partitions assigned");
@@ -297,13 +284,13 @@ export class Application {
   }
 
   /** Consumer lag per assigned partition (end offset − committed), into the lag gauge. Returns the total. */
-  async updateLag(admin: Admin): Promise<number> {
+  async updateLag(admin: KafkaAdmin): Promise<number> {
     const topology = this.options.topology.spec.applicationId;
     let total = 0;
     const byTopic = new Map<string, Task[]>();
     for (const task of this.tasks.values()) byTopic.set(task.topic, [...(byTopic.get(task.topic) ?? []), task]);
     for (const [topic, tasks] of byTopic) {
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+      const ends = new Map((await admin.topicOffsets(topic)).map((o) => [o.partition, o.high]));
       for (const task of tasks) {
         const committed = Math.max(task.tracker.committedOffset, 0);
         const lag = Math.max(0, (ends.get(task.partition) ?? 0) - committed);
@@ -321,20 +308,20 @@ export class Application {
     if (!consumer) return;
     // Between an assignment and its verification, or after a generation error, nothing may be committed.
     if (!this.membership.canCommit) return;
-    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    const offsets: { topic: string; partition: number; offset: number }[] = [];
     const tasks: [Task, number][] = [];
     for (const [id, task] of this.tasks) {
       const offset = task.tracker.toCommit();
       if (offset === undefined || !this.membership.admits(id, offset)) continue;
       const [topic, partition] = [task.topic, task.partition];
-      offsets.push({ topic, partition, offset: String(offset) });
+      offsets.push({ topic, partition, offset });
       tasks.push([task, offset]);
     }
     if (offsets.length === 0) return;
     const topology = this.options.topology.spec.applicationId;
     const started = performance.now();
     try {
-      await consumer.commitOffsets(offsets);
+      await consumer.commit(offsets);
       for (const [task, offset] of tasks) {
         task.tracker.committed(offset);
         this.membership.raiseFloor(`${task.topic}:${task.partition}`, offset);
@@ -361,7 +348,7 @@ export class Application {
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
     const consumer = this.consumer;
-    const assigned = [...this.tasks.values()].map((t) => ({ topic: t.topic, partitions: [t.partition] }));
+    const assigned = [...this.tasks.values()].map((t) => ({ topic: t.topic, partition: t.partition }));
     if (consumer && assigned.length > 0) consumer.pause(assigned);
     const log = this.options.logger;
     log.info({ tasks: this.tasks.size }, "stop: draining in-flight records");

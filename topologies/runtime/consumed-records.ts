@@ -2,8 +2,9 @@
  * From a consumed Kafka message to what the task works with: the decoded StreamRecord (lineage set once, the
  * writer schema id in a header) or, when it cannot be processed, the dead letter carrying its original bytes.
  */
-import type { IHeaders, KafkaMessage } from "kafkajs";
+
 import { isRetriable, PoisonRecordError, TransientError } from "../../core/errors.ts";
+import type { ConsumedHeaders, ConsumedMessage } from "../../core/kafka.ts";
 import { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import type { DeadLetterMessage } from "../../sinks/dead-letter.ts";
@@ -19,14 +20,14 @@ export interface PartitionSerdes {
 }
 
 /** A Kafka header's value (the last one when it is repeated). */
-export function lastHeader(value: IHeaders[string]): Buffer | string | undefined {
+export function lastHeader(value: ConsumedHeaders[string]): Buffer | string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
 /** Decodes a message; errors say where (`decoding orders/2@1234: …`) and stay poison or transient. */
-export async function decodeMessage(message: KafkaMessage, serdes: PartitionSerdes): Promise<StreamRecord> {
+export async function decodeMessage(message: ConsumedMessage, serdes: PartitionSerdes): Promise<StreamRecord> {
   const { topic, partition } = serdes;
-  const offset = Number(message.offset);
+  const offset = message.offset;
   const where = `${topic}/${partition}@${offset}`;
   if (message.value === null) throw new PoisonRecordError(`decoding ${where}: the record has no value`);
   const value = await serdes.valueSerde.deserialize(topic, message.value).catch((error: unknown) => {
@@ -35,14 +36,14 @@ export async function decodeMessage(message: KafkaMessage, serdes: PartitionSerd
   let key: Buffer | string | null = message.key;
   if (message.key !== null && serdes.keySerde.format === "string") key = message.key.toString("utf8");
   const headers: Record<string, Buffer | string | undefined> = {};
-  for (const [name, header] of Object.entries(message.headers ?? {})) headers[name] = lastHeader(header);
+  for (const name in message.headers) headers[name] = lastHeader(message.headers[name]);
   if (value.writerSchemaId !== undefined) headers[WRITER_SCHEMA_HEADER] = String(value.writerSchemaId);
-  return new StreamRecord(key, value.value, headers, Number(message.timestamp), { topic, partition, offset });
+  return new StreamRecord(key, value.value, headers, message.timestamp, { topic, partition, offset });
 }
 
 /** The dead letter of a consumed message: its original key, value and headers, and why it failed where. */
 export function deadLetterMessage(
-  message: KafkaMessage,
+  message: ConsumedMessage,
   error: unknown,
   processor: string,
   at: { topic: string; partition: number },
@@ -50,9 +51,9 @@ export function deadLetterMessage(
   return {
     key: message.key,
     value: message.value,
-    headers: message.headers ?? {},
+    headers: message.headers,
     timestamp: message.timestamp,
-    source: { topic: at.topic, partition: at.partition, offset: Number(message.offset) },
+    source: { topic: at.topic, partition: at.partition, offset: message.offset },
     error: error instanceof Error ? error : new Error(String(error)),
     processor,
   };

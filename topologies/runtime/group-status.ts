@@ -3,7 +3,7 @@
  * committed offset, end offset and lag; the group's state and members with their partitions; the dead-letter
  * count. (Paused partitions and why come from the instances' own reports: see pipeline metrics.)
  */
-import { type Admin, AssignerProtocol } from "kafkajs";
+import { type KafkaAdmin, partitionId } from "../../core/kafka.ts";
 
 export interface PartitionStatus {
   topic: string;
@@ -32,36 +32,33 @@ export interface GroupStatus {
 }
 
 export async function groupStatus(
-  admin: Admin,
+  admin: KafkaAdmin,
   groupId: string,
   topics: string[],
   dlqTopic: string,
 ): Promise<GroupStatus> {
-  const [description] = (await admin.describeGroups([groupId])).groups;
+  const description = await admin.describeGroup(groupId);
   const owner = new Map<string, string>();
-  const members: MemberStatus[] = (description?.members ?? []).map((m) => {
-    const assignment = m.memberAssignment.length ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
-    const partitions = Object.entries(assignment?.assignment ?? {}).flatMap(([t, ps]) => ps.map((p) => `${t}/${p}`));
+  const members: MemberStatus[] = description.members.map((m) => {
+    const partitions = m.partitions.map((p) => `${p.topic}/${p.partition}`);
     for (const p of partitions) owner.set(p, m.clientId);
-    return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions };
+    return { memberId: m.memberId, clientId: m.clientId, host: m.host, partitions };
   });
   const existing = await admin.listTopics();
   const partitions: PartitionStatus[] = [];
   for (const topic of topics.filter((t) => existing.includes(t))) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    for (const end of ends.sort((a, b) => a.partition - b.partition)) {
-      const c = byPartition.get(end.partition);
+    const ends = await admin.topicOffsets(topic);
+    const committed = await admin.groupOffsets(groupId, [topic]);
+    for (const end of ends) {
+      const c = committed.get(partitionId(topic, end.partition));
       const at = c === undefined || c < 0 ? null : c;
-      const high = Number(end.high);
-      const lag = high - (at ?? Number(end.low));
+      const lag = end.high - (at ?? end.low);
       const member = owner.get(`${topic}/${end.partition}`);
       partitions.push({
         topic,
         partition: end.partition,
         committed: at,
-        end: high,
+        end: end.high,
         lag,
         ...(member ? { member } : {}),
       });
@@ -69,11 +66,11 @@ export async function groupStatus(
   }
   let deadLetters = 0;
   if (existing.includes(dlqTopic)) {
-    deadLetters = (await admin.fetchTopicOffsets(dlqTopic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    deadLetters = (await admin.topicOffsets(dlqTopic)).reduce((sum, p) => sum + p.high - p.low, 0);
   }
   return {
     groupId,
-    state: description?.state ?? "Unknown",
+    state: description.state,
     members,
     partitions,
     totalLag: partitions.reduce((sum, p) => sum + p.lag, 0),

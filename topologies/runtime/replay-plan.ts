@@ -3,8 +3,9 @@
  * stop before, from times (through the admin API's offsets-by-timestamp) or offsets. The plan is what
  * `--dry-run` prints and what the replay's consumer group starts from.
  */
-import type { Admin } from "kafkajs";
+
 import { ConfigError } from "../../core/errors.ts";
+import type { KafkaAdmin } from "../../core/kafka.ts";
 
 /** A bound as the user writes it: an ISO time, epoch ms, `offset:N`, `earliest` or `latest`. */
 export type Bound =
@@ -44,11 +45,17 @@ export interface ReplayPlan {
   records: number;
 }
 
-async function resolve(admin: Admin, topic: string, bound: Bound, low: Map<number, number>, high: Map<number, number>) {
+async function resolve(
+  admin: KafkaAdmin,
+  topic: string,
+  bound: Bound,
+  low: Map<number, number>,
+  high: Map<number, number>,
+) {
   const result = new Map<number, number>();
   if (bound.kind === "time") {
-    for (const p of await admin.fetchTopicOffsetsByTimestamp(topic, bound.ms)) {
-      const offset = Number(p.offset);
+    for (const p of await admin.offsetsAtTime(topic, bound.ms)) {
+      const offset = p.offset;
       result.set(p.partition, offset < 0 ? (high.get(p.partition) ?? 0) : offset);
     }
     return result;
@@ -61,7 +68,7 @@ async function resolve(admin: Admin, topic: string, bound: Bound, low: Map<numbe
   return result;
 }
 
-export async function planReplay(admin: Admin, topics: string[], from: string, to: string): Promise<ReplayPlan> {
+export async function planReplay(admin: KafkaAdmin, topics: string[], from: string, to: string): Promise<ReplayPlan> {
   const start = parseBound(from, "--from");
   const end = parseBound(to, "--to");
   if (start.kind === "latest") throw new ConfigError("--from latest would replay nothing");
@@ -76,9 +83,9 @@ export async function planReplay(admin: Admin, topics: string[], from: string, t
   const partitions: PartitionPlan[] = [];
   for (const topic of topics) {
     if (!existing.includes(topic)) throw new ConfigError(`topic ${topic} does not exist`);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const low = new Map(offsets.map((o) => [o.partition, Number(o.low)]));
-    const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    const offsets = await admin.topicOffsets(topic);
+    const low = new Map(offsets.map((o) => [o.partition, o.low]));
+    const high = new Map(offsets.map((o) => [o.partition, o.high]));
     const starts = await resolve(admin, topic, start, low, high);
     const ends = await resolve(admin, topic, end, low, high);
     for (const partition of [...low.keys()].sort((a, b) => a - b)) {

@@ -4,9 +4,9 @@
  * started before consuming, so a missing topic or table fails at start with nothing consumed.
  */
 import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
+import type { KafkaClient, TransactionalProducer } from "../../core/kafka.ts";
 import { createRegistryClient } from "../../schemas/avro-serde.ts";
 import type { FormatSpec } from "../../schemas/format.config.ts";
 import type { Serde } from "../../schemas/serde.ts";
@@ -21,11 +21,10 @@ import {
 import { processInsertSlots } from "../../sinks/clickhouse-insert.ts";
 import { DeadLetterWriter } from "../../sinks/dead-letter.ts";
 import type { SinkEnvironment } from "../../sinks/define.ts";
-import { TransactionalProducer } from "../../sinks/kafka-producer.ts";
 import { sinkDefinition } from "../../sinks/registry.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
-import { kafkaLogCreator } from "./kafka/kafkajs-logging.ts";
+import { topologyKafkaClient } from "./kafka/kafkajs-client.ts";
 
 type SinkNode = CompiledTopology["spec"]["sinks"][number];
 
@@ -57,37 +56,9 @@ function serdeConfig(format: FormatSpec): SerdeConfig {
   };
 }
 
-/**
- * Client-level retries of every KafkaJS client of a topology (consumer, producers, admin): short steps (250 ms
- * doubling to 2 s) for about a minute. A broker restart then passes without the consumer crashing: a crashed
- * consumer rejoins as a new member, and the restarted coordinator waits out the old member's session timeout
- * before it assigns anything (measured: 7.5–10.5 s to catch up after a restart with KafkaJS's defaults, 2–3 s
- * with these). Sends keep their own, shorter retries (sinks/kafka-producer.ts).
- */
-export const KAFKA_CLIENT_RETRY = { initialRetryTime: 250, maxRetryTime: 2000, retries: 30 } as const;
-
-/**
- * The KafkaJS client config of a topology. TLS verifies the broker unless the topology says otherwise;
- * secrets arrive already resolved from `${VAR}` / `${file:…}` by the loader.
- */
-export function kafkaConfig(topology: CompiledTopology, logger?: Logger): KafkaConfig {
-  const k = topology.spec.kafka;
-  const ssl = typeof k.ssl === "object" ? { ...k.ssl, rejectUnauthorized: k.ssl.rejectUnauthorized ?? true } : k.ssl;
-  return {
-    clientId: k.clientId ?? topology.spec.applicationId,
-    brokers: k.brokers,
-    logLevel: logger ? logLevel.WARN : logLevel.ERROR,
-    retry: { ...KAFKA_CLIENT_RETRY },
-    ...(logger ? { logCreator: kafkaLogCreator(logger) } : {}),
-    ...(ssl !== undefined ? { ssl } : {}),
-    ...(k.sasl !== undefined ? { sasl: k.sasl as KafkaConfig["sasl"] } : {}),
-    ...(k.connectionTimeout !== undefined ? { connectionTimeout: k.connectionTimeout } : {}),
-    ...(k.requestTimeout !== undefined ? { requestTimeout: k.requestTimeout } : {}),
-  };
-}
-
 export class TopologyResources {
-  readonly kafka: Kafka;
+  /** The Kafka port: the group consumer, producers and the admin. */
+  readonly client: KafkaClient;
   readonly registry: SchemaRegistry | undefined;
   readonly serdesByTopic = new Map<string, SourceSerdes>();
   readonly sinks = new Map<string, Sink>();
@@ -106,7 +77,7 @@ export class TopologyResources {
   ) {
     this.runId = options.runId;
     const { spec } = topology;
-    this.kafka = new Kafka(kafkaConfig(topology, options.logger));
+    this.client = topologyKafkaClient(topology, options.logger);
     const registryUrl = spec.schemaRegistry?.url;
     // With timeouts (createRegistryClient): a hung registry must fail a lookup, to be retried, not hold it.
     this.registry = registryUrl
@@ -121,7 +92,7 @@ export class TopologyResources {
     this.deadLetterTopic = new DeadLetterWriter({
       applicationId: spec.applicationId,
       runId: options.runId,
-      kafka: this.kafka,
+      kafka: this.client,
       topic: topology.deadLetterTopic,
     });
     this.deadLetterTable = spec.clickhouse ? this.clickhouseSink("dead-letters-table", "dead_letters") : undefined;
@@ -147,7 +118,7 @@ export class TopologyResources {
       name,
       applicationId: spec.applicationId,
       runId: this.runId,
-      kafka: this.kafka,
+      kafka: this.client,
       deadLetters: this.deadLetterTopic,
       insertSlots: this.insertSlots,
       ...(spec.clickhouse ? { clickhouse: spec.clickhouse } : {}),
@@ -173,14 +144,12 @@ export class TopologyResources {
    */
   async transactionalTask(topic: string, partition: number): Promise<TaskTransaction> {
     const { spec } = this.topology;
-    const producer = new TransactionalProducer(this.kafka, {
-      transactionalId: `${spec.applicationId}-${topic}-${partition}`,
-    });
+    const producer = this.client.transactionalProducer(`${spec.applicationId}-${topic}-${partition}`);
     await producer.connect();
     const topicWriter = new DeadLetterWriter({
       applicationId: spec.applicationId,
       runId: this.runId,
-      kafka: this.kafka,
+      kafka: this.client,
       topic: this.topology.deadLetterTopic,
       producer,
     });

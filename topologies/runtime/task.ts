@@ -4,9 +4,9 @@
  * acknowledgement to the partition's commit tracker. It bounds what it holds in flight (records and bytes) and
  * blocks intake — pausing its partition — until acknowledgements drain it.
  */
-import type { KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import { BatchError, SluiceError } from "../../core/errors.ts";
+import type { ConsumedMessage } from "../../core/kafka.ts";
 import type { StreamRecord } from "../../processors/api.ts";
 import type { Serde } from "../../schemas/serde.ts";
 import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
@@ -104,7 +104,7 @@ export class Task {
   }
 
   /** Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop. */
-  handle(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
+  handle(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<void> {
     // One batch at a time per task: after a rebalance that kept this partition, kafkajs may hand over a new
     // batch while the previous one is still being handled; interleaving them would break offset order.
     const turn = this.turn.then(() => this.handleInOrder(messages, hooks));
@@ -112,7 +112,7 @@ export class Task {
     return turn;
   }
 
-  private async handleInOrder(messages: readonly KafkaMessage[], hooks: BatchHooks): Promise<void> {
+  private async handleInOrder(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<void> {
     const size = this.options.chunkRecords ?? 1000;
     let i = 0;
     while (i < messages.length) {
@@ -121,13 +121,13 @@ export class Task {
       if (hooks.shouldStop() || this.abort.signal.aborted) return;
       // After a rebalance that kept this partition, the consumer refetches from the committed offset: records
       // this task already holds are in flight and will be acknowledged, so they are not taken twice.
-      const chunk: KafkaMessage[] = [];
+      const chunk: ConsumedMessage[] = [];
       for (; i < messages.length && chunk.length < size; i++) {
-        const message = messages[i] as KafkaMessage;
-        if (Number(message.offset) > this.lastTaken) chunk.push(message);
+        const message = messages[i] as ConsumedMessage;
+        if (message.offset > this.lastTaken) chunk.push(message);
       }
       if (chunk.length === 0) continue;
-      this.lastTaken = Number(chunk[chunk.length - 1]?.offset);
+      this.lastTaken = (chunk[chunk.length - 1] as ConsumedMessage).offset;
       await this.handleChunk(chunk);
       // kafkajs heartbeats only from the consumer loop: a long batch (slow AI stages) must heartbeat itself or
       // the coordinator evicts the member. kafkajs sends at most one per heartbeatInterval.
@@ -140,13 +140,13 @@ export class Task {
     this.tracker.seenUpTo(nextOffset);
   }
 
-  private async handleChunk(chunk: readonly KafkaMessage[]): Promise<void> {
+  private async handleChunk(chunk: readonly ConsumedMessage[]): Promise<void> {
     const started = performance.now();
     const decoded: StreamRecord[] = [];
-    const raw = new Map<number, KafkaMessage>();
+    const raw = new Map<number, ConsumedMessage>();
     const poison: DeadLetterMessage[] = [];
     for (const message of chunk) {
-      const offset = Number(message.offset);
+      const offset = message.offset;
       this.tracker.track(offset, (message.value?.length ?? 0) + (message.key?.length ?? 0));
       raw.set(offset, message);
       try {
@@ -170,7 +170,7 @@ export class Task {
     const bySink = new Map<string, { records: StreamRecord[]; offsets: number[] }>();
     for (const outcome of outcomes) {
       const offset = outcome.input.offset;
-      const message = raw.get(offset) as KafkaMessage;
+      const message = raw.get(offset) as ConsumedMessage;
       const traceparent = TRACING
         ? continueTrace(lastHeader(message.headers?.[TRACEPARENT]), this.options.applicationId)
         : undefined;
@@ -215,7 +215,12 @@ export class Task {
     this.notifyDrain();
   }
 
-  private async deliver(sinkName: string, records: StreamRecord[], offsets: number[], raw: Map<number, KafkaMessage>) {
+  private async deliver(
+    sinkName: string,
+    records: StreamRecord[],
+    offsets: number[],
+    raw: Map<number, ConsumedMessage>,
+  ) {
     const sink = this.options.sinks.get(sinkName);
     if (!sink) throw new SluiceError(`task ${this.id}: no sink named ${sinkName}`);
     const started = performance.now();
@@ -232,7 +237,7 @@ export class Task {
       const letters: DeadLetterMessage[] = [];
       offsets.forEach((offset, i) => {
         const failure = error.failures.get(i);
-        if (failure) letters.push(this.deadLetter(raw.get(offset) as KafkaMessage, failure, sinkName));
+        if (failure) letters.push(this.deadLetter(raw.get(offset) as ConsumedMessage, failure, sinkName));
         else this.tracker.ack(offset);
       });
       await this.deliverDeadLetters(letters);
@@ -248,11 +253,11 @@ export class Task {
   private async deliverTransactionally(
     bySink: Map<string, { records: StreamRecord[]; offsets: number[] }>,
     poison: DeadLetterMessage[],
-    raw: Map<number, KafkaMessage>,
-    chunk: readonly KafkaMessage[],
+    raw: Map<number, ConsumedMessage>,
+    chunk: readonly ConsumedMessage[],
   ): Promise<void> {
     const tx = this.options.transaction as NonNullable<TaskOptions["transaction"]>;
-    const next = Number(chunk[chunk.length - 1]?.offset) + 1;
+    const next = (chunk[chunk.length - 1] as ConsumedMessage).offset + 1;
     const attempt = async () => {
       await tx.producer.begin();
       try {
@@ -265,13 +270,13 @@ export class Task {
           } catch (error) {
             if (!(error instanceof BatchError)) throw error;
             for (const [i, failure] of error.failures) {
-              letters.push(this.deadLetter(raw.get(group.offsets[i] as number) as KafkaMessage, failure, sinkName));
+              letters.push(this.deadLetter(raw.get(group.offsets[i] as number) as ConsumedMessage, failure, sinkName));
             }
           }
         }
         if (letters.length > 0) await tx.deadLetters.write(letters);
         await tx.producer.sendOffsets(tx.groupId, [
-          { topic: this.options.topic, partitions: [{ partition: this.options.partition, offset: String(next) }] },
+          { topic: this.options.topic, partition: this.options.partition, offset: next },
         ]);
         await tx.producer.commit();
         return letters;
@@ -313,7 +318,7 @@ export class Task {
     this.notifyDrain();
   }
 
-  private deadLetter(message: KafkaMessage, error: unknown, processor: string): DeadLetterMessage {
+  private deadLetter(message: ConsumedMessage, error: unknown, processor: string): DeadLetterMessage {
     return deadLetterMessage(message, error, processor, this.options);
   }
 

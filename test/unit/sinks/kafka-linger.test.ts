@@ -3,8 +3,9 @@
  * its own request was acknowledged, a failed request rejects exactly the writes in it, and requests in flight
  * never exceed the bound.
  */
-import type { Message } from "kafkajs";
+
 import { describe, expect, it } from "vitest";
+import type { OutgoingMessage as Message } from "../../../core/kafka.ts";
 import { ProduceLinger } from "../../../sinks/kafka-linger.ts";
 
 const msgs = (task: string, n: number): Message[] =>

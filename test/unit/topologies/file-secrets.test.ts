@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../core/errors.ts";
 import { compileTopology } from "../../../topologies/compiler.ts";
-import { authFailure } from "../../../topologies/runtime/kafka-access.ts";
-import { kafkaConfig } from "../../../topologies/runtime/resources.ts";
+import { authFailure } from "../../../topologies/runtime/kafka/kafkajs-access.ts";
+import { kafkaConfig } from "../../../topologies/runtime/kafka/kafkajs-client.ts";
 import { parseTopology } from "../../../topologies/yaml-loader.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-file-secrets-"));

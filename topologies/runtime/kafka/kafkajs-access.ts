@@ -3,7 +3,7 @@
  * password or an untrusted certificate (→ `AuthError`, exit 4) from a broker that is merely not up yet.
  */
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
-import { AuthError } from "../../core/errors.ts";
+import { AuthError } from "../../../core/errors.ts";
 
 /** Node's codes for a certificate the client does not trust, or a TLS handshake that failed. */
 const TLS_CODES = new Set([
