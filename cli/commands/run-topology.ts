@@ -29,6 +29,10 @@ export interface RunOptions {
 }
 
 export async function runTopology(file: string, options: RunOptions): Promise<number> {
+  // A stop asked for before the member exists (a pod stopped while it starts): nothing was consumed, exit 0.
+  const early = () => process.exit(EXIT.OK);
+  process.once("SIGTERM", early);
+  process.once("SIGINT", early);
   const topology = compileForRun(loadTopologyFile(file)); // the checks `sluice validate` makes, before connecting
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
@@ -66,6 +70,8 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
         resolve();
       });
     };
+    process.off("SIGTERM", early);
+    process.off("SIGINT", early);
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     app.start().catch((error: unknown) => {
