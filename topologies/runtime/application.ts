@@ -129,6 +129,8 @@ export class Application {
   }
 
   private async eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
+    // Once the stop began, a partition assigned by a late rebalance gets no task: its records stay uncommitted.
+    if (this.stopping) return;
     const task = await this.taskFor(batch.topic, batch.partition);
     const key = partitionId(batch.topic, batch.partition);
     // A bounded run (replay) reads only partitions of its plan, each up to its end offset.
@@ -302,12 +304,16 @@ export class Application {
     return total;
   }
 
-  /** Commits every task's watermark that moved. Failures are logged; the next commit retries. */
-  async commit(reason: string): Promise<void> {
+  /**
+   * Commits every task's watermark that moved. Failures are logged; the next commit retries. Resolves "done"
+   * when nothing is left to commit, "blocked" when commits must wait for an assignment to be verified (or for
+   * the next one, after a generation error) and "failed" when the commit was refused.
+   */
+  async commit(reason: string): Promise<"done" | "blocked" | "failed"> {
     const consumer = this.consumer;
-    if (!consumer) return;
+    if (!consumer) return "done";
     // Between an assignment and its verification, or after a generation error, nothing may be committed.
-    if (!this.membership.canCommit) return;
+    if (!this.membership.canCommit) return "blocked";
     const offsets: { topic: string; partition: number; offset: number }[] = [];
     const tasks: [Task, number][] = [];
     for (const [id, task] of this.tasks) {
@@ -317,7 +323,7 @@ export class Application {
       offsets.push({ topic, partition, offset });
       tasks.push([task, offset]);
     }
-    if (offsets.length === 0) return;
+    if (offsets.length === 0) return "done";
     const topology = this.options.topology.spec.applicationId;
     const started = performance.now();
     try {
@@ -328,12 +334,37 @@ export class Application {
       }
       metrics.commitLatency.observe({ topology }, (performance.now() - started) / 1000);
       this.options.logger.debug({ reason, offsets }, "committed");
+      return "done";
     } catch (error) {
       metrics.commitFailures.inc({ topology });
       this.membership.commitFailed(error);
       // Usually a rebalance in progress: the next commit (or the new owner) carries on from the watermark.
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger.warn({ reason, error: message }, "commit failed; will retry");
+      return "failed";
+    }
+  }
+
+  /**
+   * The shutdown commit. A rebalance can be under way when the stop begins (a member joining or leaving at the
+   * same moment): then the commit waits for the assignment to be verified, or is refused with a generation
+   * error and is sent again, in the new generation, for the partitions this member still owns (the others'
+   * tasks are dropped by the assignment), until `timeoutMs` runs out.
+   */
+  private async commitFinal(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      await this.membership.settled();
+      const outcome = await this.commit("shutdown");
+      if (outcome === "done") return;
+      if (Date.now() >= until) {
+        this.options.logger.warn(
+          { attempts: attempt, outcome },
+          "stop: the final commit did not go through in time; the next owner redoes the uncommitted records",
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -356,7 +387,7 @@ export class Application {
     log.info({ drained }, "stop: flushing sinks");
     await this.options.resources.flush().catch(() => {});
     log.info("stop: committing");
-    await this.commit("shutdown");
+    await this.commitFinal(Math.max(5_000, Math.min(drainTimeoutMs, 15_000)));
     for (const task of this.tasks.values()) {
       task.close();
       await task.closeTransaction();
