@@ -66,6 +66,11 @@ export interface GroupConsumerOptions {
   fetch: { minBytes: number; maxWaitTimeInMs: number; maxBytesPerPartition: number };
   /** Asked before the client restarts a crashed consumer by itself. */
   restartOnFailure(): boolean;
+  /**
+   * Assign every topic's partition `p` to the same member (stateful topologies: a partition's stores serve all
+   * its topics). @default false (the client's default assignor)
+   */
+  copartitioned?: boolean;
 }
 
 /** A consumer-group member with manual commits. */
@@ -80,6 +85,8 @@ export interface GroupConsumer {
    */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;
+  /** Fetches `partitions` again (paused by `pause`). */
+  resume(partitions: readonly TopicPartition[]): void;
   disconnect(): Promise<void>;
 }
 

@@ -112,6 +112,25 @@ const live = {
     labelNames: ["topology", "processor", "table", "version", "tier"],
     registers: [registry],
   }),
+  stateRestoring: new Gauge({
+    name: "sluice_state_restoring",
+    help: "1 while a partition's state stores are restored from their changelogs (its records wait; other partitions run), else 0.",
+    labelNames: ["topology", "partition"],
+    registers: [registry],
+  }),
+  stateRestoredRecords: new Counter({
+    name: "sluice_state_restored_records_total",
+    help: "Changelog records applied to local state stores while restoring, per store.",
+    labelNames: ["topology", "store"],
+    registers: [registry],
+  }),
+  stateRestoreSeconds: new Histogram({
+    name: "sluice_state_restore_seconds",
+    help: "Time to restore a partition's state stores from their changelogs.",
+    labelNames: ["topology"],
+    buckets: [0.05, 0.25, 1, 5, 15, 60, 300],
+    registers: [registry],
+  }),
   clickhouseRows: new Counter({
     name: "sluice_clickhouse_rows_total",
     help: "Rows ClickHouse acknowledged, per sink.",

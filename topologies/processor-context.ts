@@ -56,7 +56,7 @@ export interface ContextSettings {
 const NO_STORES: StoreProvider = {
   store(name) {
     throw new Error(
-      `state store "${name}" is not open in this task: the Kafka runtime (sluice run) does not open state stores yet; the TopologyTestDriver does`,
+      `state store "${name}" is not declared in this topology (declare it under stores:, or use a stateful operator)`,
     );
   },
 };

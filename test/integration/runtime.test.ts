@@ -160,7 +160,10 @@ describe("sluice run", () => {
     for (const m of members) expect(await m.exited).toBe(0);
     const committed = await committedOffsets(s.app, s.input);
     const logs = () => processes.map((p, i) => `--- process ${i}:\n${p.output().slice(-4000)}`).join("\n");
-    expect([...committed.values()].reduce((a, b) => a + b, 0), logs()).toBe(100_000);
+    expect(
+      [...committed.values()].reduce((a, b) => a + b, 0),
+      logs(),
+    ).toBe(100_000);
   });
 
   it("kill -9 of one of 3 processes half way: after the rebalance no input is missing", async () => {

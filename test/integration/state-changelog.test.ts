@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileTopology } from "../../topologies/compiler.ts";
-import { ChangelogWriter } from "../../topologies/runtime/state/changelog-writer.ts";
 import {
   kafkajsChangelogAdmin,
   kafkajsChangelogSender,
   kafkajsPartitionReader,
-} from "../../topologies/runtime/state/kafkajs-changelog.ts";
+} from "../../topologies/runtime/kafka/kafkajs-changelog.ts";
+import { ChangelogWriter } from "../../topologies/runtime/state/changelog-writer.ts";
 import { lmdbEngines } from "../../topologies/runtime/state/lmdb-engine.ts";
 import { restoreStores } from "../../topologies/runtime/state/restorer.ts";
 import { TaskStores } from "../../topologies/runtime/state/task-stores.ts";

@@ -17,6 +17,9 @@ import { applicationStateMachine } from "./lifecycle.ts";
 import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import type { TopologyResources } from "./resources.ts";
+import type { PartitionState } from "./state/partition-state.ts";
+import { PartitionStates } from "./state/partition-states.ts";
+import type { TaskStores } from "./state/task-stores.ts";
 import { Task } from "./task.ts";
 
 export interface ApplicationOptions {
@@ -51,6 +54,11 @@ export class Application {
   private readonly executors = new Map<string, Promise<TopologyExecutor>>();
   private readonly finished = new Set<string>();
   private readonly membership: GroupMembership;
+  /** Stateful topologies: each partition's restored stores and executor. */
+  private readonly partitionStates: PartitionStates | undefined;
+  private memberId: string | undefined;
+  /** Topic-partitions paused while their partition's state restores. */
+  private readonly awaitingState = new Map<number, TopicPartition[]>();
 
   constructor(private readonly options: ApplicationOptions) {
     const { spec } = options.topology;
@@ -58,6 +66,15 @@ export class Application {
     this.runId = options.runId ?? "live";
     this.state = applicationStateMachine(spec.applicationId);
     this.membership = new GroupMembership((topics) => this.fetchCommitted(topics), options.logger);
+    const supplier = options.resources.state;
+    this.partitionStates = supplier.stateful
+      ? new PartitionStates({
+          supplier,
+          logger: options.logger,
+          executor: (partition, stores) => this.createExecutor(partition, `partition-${partition}`, stores),
+          onError: (error) => options.onFatal?.(error),
+        })
+      : undefined;
   }
 
   /** The group's committed offsets of `topics`, per `topic:partition` (-1 when none). */
@@ -94,6 +111,7 @@ export class Application {
     }
     this.admin = resources.client.admin();
     await this.admin.connect();
+    await resources.state.start(this.admin);
     const consumer = resources.client.consumer({
       groupId: this.groupId,
       sessionTimeoutMs: spec.processing.sessionTimeoutMs,
@@ -101,6 +119,7 @@ export class Application {
       fetch: spec.kafka.fetch,
       // The client restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
       restartOnFailure: () => !this.stopping,
+      copartitioned: resources.state.stateful,
     });
     this.consumer = consumer;
     await consumer.connect();
@@ -131,7 +150,14 @@ export class Application {
   private async eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     // Once the stop began, a partition assigned by a late rebalance gets no task: its records stay uncommitted.
     if (this.stopping) return;
-    const task = await this.taskFor(batch.topic, batch.partition);
+    let partitionState: PartitionState | undefined;
+    if (this.partitionStates) {
+      await this.membership.settled();
+      partitionState = this.readyState(this.partitionStates, batch.topic, batch.partition);
+      // Restoring: the partition is paused and fetched again from the same offset once its stores are ready.
+      if (!partitionState) return;
+    }
+    const task = await this.taskFor(batch.topic, batch.partition, partitionState);
     const key = partitionId(batch.topic, batch.partition);
     // A bounded run (replay) reads only partitions of its plan, each up to its end offset.
     const ends = this.options.endOffsets;
@@ -158,7 +184,48 @@ export class Application {
     if (this.state.is("rebalancing")) this.state.to("running");
   }
 
-  private async taskFor(topic: string, partition: number): Promise<Task> {
+  /**
+   * The partition's state when restored; else starts restoring it in the background (other partitions go on)
+   * and pauses this topic-partition until it is ready.
+   */
+  private readyState(states: PartitionStates, topic: string, partition: number): PartitionState | undefined {
+    const ready = states.ready(partition);
+    if (ready) return ready;
+    const waiting = this.awaitingState.get(partition) ?? [];
+    if (!waiting.some((tp) => tp.topic === topic)) waiting.push({ topic, partition });
+    this.awaitingState.set(partition, waiting);
+    this.consumer?.pause([{ topic, partition }]);
+    states.restore(partition, () => {
+      const paused = this.awaitingState.get(partition) ?? [];
+      this.awaitingState.delete(partition);
+      if (!this.stopping && paused.length > 0) this.consumer?.resume(paused);
+    });
+    return undefined;
+  }
+
+  private createExecutor(partition: number, taskId: string, stores?: TaskStores): Promise<TopologyExecutor> {
+    const { topology, logger } = this.options;
+    const executor = TopologyExecutor.create(topology, {
+      partition,
+      taskId,
+      runId: this.runId,
+      logger,
+      metrics: (processor) => this.processorMetrics(processor),
+      onProcessed: (processor, records, ms) => {
+        const labels = { topology: topology.spec.applicationId, processor };
+        metrics.recordsProcessed.inc({ ...labels, partition: String(partition) }, records);
+        metrics.processorLatency.observe(labels, ms / 1000);
+      },
+      ...(stores ? { stores } : {}),
+    });
+    void executor.then(() => {
+      const backend = currentBackend();
+      if (backend) metrics.inferenceBackend.set({ backend: backend.name }, 1);
+    });
+    return executor;
+  }
+
+  private async taskFor(topic: string, partition: number, partitionState?: PartitionState): Promise<Task> {
     const id = `${topic}:${partition}`;
     // A task is made only once the assignment is verified (a kept partition's stale state dropped first).
     await this.membership.settled();
@@ -167,24 +234,9 @@ export class Application {
     const { topology, resources, logger } = this.options;
     const serdes = resources.serdesByTopic.get(topic);
     if (!serdes) throw new Error(`no source reads topic ${topic}`);
-    let executor = this.executors.get(id);
+    let executor = partitionState ? Promise.resolve(partitionState.executor) : this.executors.get(id);
     if (!executor) {
-      executor = TopologyExecutor.create(topology, {
-        partition,
-        taskId: `${topic}-${partition}`,
-        runId: this.runId,
-        logger,
-        metrics: (processor) => this.processorMetrics(processor),
-        onProcessed: (processor, records, ms) => {
-          const labels = { topology: topology.spec.applicationId, processor };
-          metrics.recordsProcessed.inc({ ...labels, partition: String(partition) }, records);
-          metrics.processorLatency.observe(labels, ms / 1000);
-        },
-      });
-      void executor.then(() => {
-        const backend = currentBackend();
-        if (backend) metrics.inferenceBackend.set({ backend: backend.name }, 1);
-      });
+      executor = this.createExecutor(partition, `${topic}-${partition}`);
       this.executors.set(id, executor);
     }
     const { processing } = topology.spec;
@@ -209,6 +261,7 @@ export class Application {
       chunkRecords: Math.min(1000, processing.maxInFlightRecords),
       onFatal: (error) => this.options.onFatal?.(error),
       committedOffset: this.membership.floor(id),
+      ...(partitionState ? { partitionState } : {}),
     });
     this.tasks.set(id, task);
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
@@ -224,13 +277,38 @@ export class Application {
     const owned = new Set(assignment.map((p) => partitionId(p.topic, p.partition)));
     const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
     this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
+    if (this.partitionStates) {
+      // State restored (or restoring) for a partition this member no longer owns, or owned before an eviction,
+      // may miss another owner's writes: it is dropped.
+      const evicted = this.memberId !== undefined && this.memberId !== memberId;
+      const partitions = new Set(assignment.map((p) => p.partition));
+      for (const partition of this.partitionStates.partitionNumbers) {
+        if (evicted || !partitions.has(partition)) {
+          this.awaitingState.delete(partition);
+          void this.partitionStates.drop(partition);
+        }
+      }
+    }
+    this.memberId = memberId;
     this.options.logger.info({ partitions: [...owned] }, "partitions assigned");
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
   }
 
   private dropTask(id: string): void {
     const task = this.tasks.get(id);
+    if (this.partitionStates) {
+      // The partition's stores serve all its topics' tasks: state that may be stale goes with all of them, and
+      // is restored whole (no checkpoint) when the partition comes back.
+      const partition = task?.partition ?? Number(id.slice(id.lastIndexOf(":") + 1));
+      for (const [other, t] of this.tasks) if (other !== id && t.partition === partition) this.closeTask(other, t);
+      this.awaitingState.delete(partition);
+      void this.partitionStates.drop(partition);
+    }
     if (!task) return;
+    this.closeTask(id, task);
+  }
+
+  private closeTask(id: string, task: Task): void {
     task.close();
     void task.closeTransaction();
     this.tasks.delete(id);
@@ -392,6 +470,8 @@ export class Application {
       task.close();
       await task.closeTransaction();
     }
+    // A drained stop leaves checkpoints, so a restart on this disk restores only the changelogs' tails.
+    await this.partitionStates?.closeAll(drained);
     log.info("stop: leaving the group");
     // Offsets are committed by now: a group leave that hangs (a coordinator mid-rebalance) must not hold the exit.
     const left = await Promise.race([

@@ -25,6 +25,7 @@ import { sinkDefinition } from "../../sinks/registry.ts";
 import type { CompiledTopology } from "../compiler.ts";
 import { DeadLetterFanout, type DeadLetterSink } from "./dead-letter-fanout.ts";
 import { topologyKafkaClient } from "./kafka/kafkajs-client.ts";
+import { StateSupplier } from "./state/state-supplier.ts";
 
 type SinkNode = CompiledTopology["spec"]["sinks"][number];
 
@@ -59,6 +60,8 @@ function serdeConfig(format: FormatSpec): SerdeConfig {
 export class TopologyResources {
   /** The Kafka port: the group consumer, producers and the admin. */
   readonly client: KafkaClient;
+  /** State stores: changelog topics, producer and reader; opens and restores a partition's stores. */
+  readonly state: StateSupplier;
   readonly registry: SchemaRegistry | undefined;
   readonly serdesByTopic = new Map<string, SourceSerdes>();
   readonly sinks = new Map<string, Sink>();
@@ -77,7 +80,9 @@ export class TopologyResources {
   ) {
     this.runId = options.runId;
     const { spec } = topology;
-    this.client = topologyKafkaClient(topology, options.logger);
+    const client = topologyKafkaClient(topology, options.logger);
+    this.client = client;
+    this.state = new StateSupplier(topology, client);
     const registryUrl = spec.schemaRegistry?.url;
     // With timeouts (createRegistryClient): a hung registry must fail a lookup, to be retried, not hold it.
     this.registry = registryUrl
@@ -180,5 +185,6 @@ export class TopologyResources {
     await Promise.allSettled([...this.sinks.values()].map((sink) => sink.close()));
     await this.deadLetterTable?.close();
     await this.deadLetterTopic.close();
+    await this.state.close();
   }
 }

@@ -19,7 +19,9 @@ import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
 import { crashAfterAck } from "./fault-injection.ts";
 import { taskStateMachine } from "./lifecycle.ts";
 import type { TaskTransaction } from "./resources.ts";
+import type { PartitionState } from "./state/partition-state.ts";
 import { TaskStats } from "./task-stats.ts";
+import { type ChunkOutputs, commitChunk } from "./task-transaction.ts";
 import { continueTrace, TRACEPARENT, TRACING } from "./tracing.ts";
 
 const DEAD_LETTERS = "\u0000dead-letters";
@@ -57,6 +59,11 @@ export interface TaskOptions {
   onFatal?(error: unknown): void;
   /** The group's committed offset of the partition when the task was created; never committed below. @default -1 */
   committedOffset?: number;
+  /**
+   * Stateful topologies: the partition's restored stores, the executor that reaches them (used instead of
+   * `executor`) and the changelog gate, shared with the other source topics' tasks of the partition.
+   */
+  partitionState?: PartitionState;
 }
 
 /** What the consumer loop lends a task while it handles a batch. */
@@ -157,16 +164,46 @@ export class Task {
       }
     }
     this.stats.countIn(chunk.length);
-    let outcomes: InputOutcome[];
+    const inputs = decoded.map((record) => ({ source: this.options.sourceNode, record }));
+    const process = async (executor: TopologyExecutor) => {
+      const outcomes = await this.retrying(() => executor.run(inputs), "processing");
+      this.stats.observeLatency("process", performance.now() - started);
+      return this.group(outcomes, raw, poison);
+    };
+    const state = this.options.partitionState;
+    const first = (chunk[0] as ConsumedMessage).offset;
     try {
-      const inputs = decoded.map((record) => ({ source: this.options.sourceNode, record }));
-      outcomes = await this.retrying(() => this.options.executor.run(inputs), "processing");
+      if (this.options.transaction) {
+        if (!state) return await this.deliverTransactionally(await process(this.options.executor), chunk);
+        // The chunk and its transaction run alone among the partition's tasks: its store changes go in it.
+        return await state.exclusive(async (executor) => {
+          const outputs = await process(executor);
+          const writes = state.state.stores.takeChangelog();
+          await this.deliverTransactionally(outputs, chunk, { state: state.state, writes });
+        });
+      }
+      if (!state) {
+        this.dispatch(await process(this.options.executor));
+        return;
+      }
+      await state.run(process, (outputs, changes) => {
+        const deliveries = this.dispatch(outputs, false);
+        // The chunk's store changes reach the changelog after its outputs, and hold its first offset till then.
+        state.gate.afterRun(first, deliveries, this.tracker, changes);
+        this.seal(raw);
+      });
     } catch (error) {
       if (error instanceof DeliveryAbandoned) return;
       throw error;
     }
-    this.stats.observeLatency("process", performance.now() - started);
+  }
 
+  /** The chunk's outputs per sink (with output index and trace headers) and its dead letters. */
+  private group(
+    outcomes: InputOutcome[],
+    raw: Map<number, ConsumedMessage>,
+    poison: DeadLetterMessage[],
+  ): ChunkOutputs {
     const bySink = new Map<string, { records: StreamRecord[]; offsets: number[] }>();
     for (const outcome of outcomes) {
       const offset = outcome.input.offset;
@@ -188,29 +225,37 @@ export class Task {
         group.offsets.push(offset);
       }
     }
-    if (this.options.transaction) {
-      await this.deliverTransactionally(bySink, poison, raw, chunk);
-      return;
-    }
+    return { bySink, poison, raw };
+  }
+
+  /**
+   * Hands the chunk's outputs and dead letters to their sinks without waiting and returns the deliveries;
+   * `seal` (default) then marks the chunk's inputs complete, so the watermark may pass them once acknowledged.
+   */
+  private dispatch({ bySink, poison, raw }: ChunkOutputs, seal = true): Promise<void>[] {
+    const deliveries: Promise<void>[] = [];
     for (const [sink, group] of bySink) {
       for (const offset of group.offsets) this.tracker.addPending(offset);
       // Writes of one task to one sink go one after the other (processing of the next chunk overlaps them): a
       // producer retry or two concurrent sends must never put a later chunk of the partition before an earlier one.
       const previous = this.sinkTails.get(sink) ?? Promise.resolve();
       const next = previous.then(() => this.deliver(sink, group.records, group.offsets, raw));
-      this.sinkTails.set(
-        sink,
-        next.catch(() => {}),
-      );
+      const settled = next.catch(() => {});
+      this.sinkTails.set(sink, settled);
+      deliveries.push(settled);
     }
     if (poison.length > 0) {
       for (const letter of poison) this.tracker.addPending(letter.source.offset);
       const previous = this.sinkTails.get(DEAD_LETTERS) ?? Promise.resolve();
-      this.sinkTails.set(
-        DEAD_LETTERS,
-        previous.then(() => this.deliverDeadLetters(poison)).catch(() => {}),
-      );
+      const settled = previous.then(() => this.deliverDeadLetters(poison)).catch(() => {});
+      this.sinkTails.set(DEAD_LETTERS, settled);
+      deliveries.push(settled);
     }
+    if (seal) this.seal(raw);
+    return deliveries;
+  }
+
+  private seal(raw: Map<number, ConsumedMessage>): void {
     for (const offset of raw.keys()) this.tracker.seal(offset);
     this.notifyDrain();
   }
@@ -245,48 +290,25 @@ export class Task {
     this.notifyDrain();
   }
 
-  /**
-   * One transaction per micro-batch: outputs + dead letters + the consumed offset, atomically. A retriable
-   * failure aborts and retries the whole transaction; a fenced producer means another member owns the
-   * partition now, so this task stops.
-   */
+  /** Exactly-once: the chunk's outputs, dead letters, store changes and offset in one transaction. */
   private async deliverTransactionally(
-    bySink: Map<string, { records: StreamRecord[]; offsets: number[] }>,
-    poison: DeadLetterMessage[],
-    raw: Map<number, ConsumedMessage>,
+    outputs: ChunkOutputs,
     chunk: readonly ConsumedMessage[],
+    changes?: Parameters<typeof commitChunk>[3],
   ): Promise<void> {
-    const tx = this.options.transaction as NonNullable<TaskOptions["transaction"]>;
+    const transaction = this.options.transaction as NonNullable<TaskOptions["transaction"]>;
     const next = (chunk[chunk.length - 1] as ConsumedMessage).offset + 1;
-    const attempt = async () => {
-      await tx.producer.begin();
-      try {
-        const letters = [...poison];
-        for (const [sinkName, group] of bySink) {
-          const sink = tx.sinks.get(sinkName);
-          if (!sink) throw new SluiceError(`task ${this.id}: no sink named ${sinkName}`);
-          try {
-            await sink.write(group.records);
-          } catch (error) {
-            if (!(error instanceof BatchError)) throw error;
-            for (const [i, failure] of error.failures) {
-              letters.push(this.deadLetter(raw.get(group.offsets[i] as number) as ConsumedMessage, failure, sinkName));
-            }
-          }
-        }
-        if (letters.length > 0) await tx.deadLetters.write(letters);
-        await tx.producer.sendOffsets(tx.groupId, [
-          { topic: this.options.topic, partition: this.options.partition, offset: next },
-        ]);
-        await tx.producer.commit();
-        return letters;
-      } catch (error) {
-        await tx.producer.abort().catch(() => {});
-        throw error;
-      }
+    const task = {
+      taskId: this.id,
+      topic: this.options.topic,
+      partition: this.options.partition,
+      transaction,
+      deadLetter: (message: ConsumedMessage, error: unknown, processor: string) =>
+        this.deadLetter(message, error, processor),
+      retrying: <T>(step: () => Promise<T>, what: string) => this.retrying(step, what),
     };
     try {
-      const letters = await this.retrying(attempt, "committing a transaction");
+      const letters = await commitChunk(task, outputs, next, changes);
       for (const letter of letters) this.stats.countDeadLettered(letter.processor);
     } catch (error) {
       if (error instanceof DeliveryAbandoned) return;
@@ -294,8 +316,8 @@ export class Task {
       this.close();
       return;
     }
-    for (const [sinkName, group] of bySink) this.stats.countOut(sinkName, group.records.length);
-    for (const offset of raw.keys()) this.tracker.seal(offset);
+    for (const [sinkName, group] of outputs.bySink) this.stats.countOut(sinkName, group.records.length);
+    for (const offset of outputs.raw.keys()) this.tracker.seal(offset);
     this.tracker.seenUpTo(next);
     this.tracker.committed(next);
     this.notifyDrain();

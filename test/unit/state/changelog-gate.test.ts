@@ -30,11 +30,11 @@ describe("changelog gate", () => {
       sender: log.sender,
     });
     const events: string[] = [];
-    const gate = new ChangelogGate(
-      state,
-      { addPending: (o) => events.push(`pending ${o}`), ack: (o) => events.push(`ack ${o}`) },
-      (error) => events.push(`error ${String(error)}`),
-    );
+    const tracker = {
+      addPending: (o: number) => events.push(`pending ${o}`),
+      ack: (o: number) => events.push(`ack ${o}`),
+    };
+    const gate = new ChangelogGate(state, (error) => events.push(`error ${String(error)}`));
     const kv = state.stores.store("kv");
     if (kv.kind !== "keyValue") throw new Error("key-value expected");
     const chunk = (first: number, key: string) => {
@@ -48,12 +48,12 @@ describe("changelog gate", () => {
           resolve();
         };
       });
-      gate.afterRun(first, [delivered]);
+      gate.afterRun(first, [delivered], tracker);
       return deliver;
     };
     const deliverFirst = chunk(0, "a");
     const deliverSecond = chunk(10, "b");
-    gate.afterRun(20, []); // a chunk that wrote nothing holds nothing
+    gate.afterRun(20, [], tracker); // a chunk that wrote nothing holds nothing
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(log.logs.size).toBe(0);
     deliverSecond();

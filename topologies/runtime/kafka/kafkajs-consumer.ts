@@ -16,6 +16,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "../../../core/kafka.ts";
+import { copartitionedAssigner } from "./copartitioned-assigner.ts";
 
 type CommitOnce = EachBatchPayload["commitOffsetsIfNecessary"];
 
@@ -34,6 +35,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       maxWaitTimeInMs: options.fetch.maxWaitTimeInMs,
       maxBytesPerPartition: options.fetch.maxBytesPerPartition,
       retry: { restartOnFailure: async () => options.restartOnFailure() },
+      ...(options.copartitioned ? { partitionAssigners: [copartitionedAssigner] } : {}),
     });
   }
 
@@ -93,14 +95,22 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    this.consumer.pause([...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })));
+    this.consumer.pause(byTopic(partitions));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.consumer.resume(byTopic(partitions));
   }
 
   disconnect(): Promise<void> {
     return this.consumer.disconnect();
   }
+}
+
+function byTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const grouped = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) grouped.set(topic, [...(grouped.get(topic) ?? []), partition]);
+  return [...grouped].map(([topic, ps]) => ({ topic, partitions: ps }));
 }
 
 function consumed(message: KafkaMessage): ConsumedMessage {

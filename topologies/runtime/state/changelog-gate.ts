@@ -8,6 +8,7 @@
  * order. In exactly-once mode the runtime sends the changes inside the chunk's transaction instead.
  */
 import type { TaskState } from "./task-state.ts";
+import type { ChangelogWrite } from "./task-stores.ts";
 
 /** The part of the commit tracker the gate uses. */
 export interface PendingAcks {
@@ -20,21 +21,28 @@ export class ChangelogGate {
 
   constructor(
     private readonly state: TaskState,
-    private readonly tracker: PendingAcks,
     /** A changelog write that failed for good: the runtime fails the task (the offset stays pending). */
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Call right after the executor ran a chunk whose first input offset is `first`, with its sink deliveries. */
-  afterRun(first: number, deliveries: ReadonlyArray<Promise<unknown>>): void {
-    const changes = this.state.stores.takeChangelog();
+  /**
+   * Call right after the executor ran a chunk whose first input offset is `first`, with its sink deliveries and
+   * the tracker of the task that ran it (tasks of one partition's topics share the stores and the gate, so their
+   * changes reach the changelog in the order they were made). `changes` default to every change queued so far.
+   */
+  afterRun(
+    first: number,
+    deliveries: ReadonlyArray<Promise<unknown>>,
+    tracker: PendingAcks,
+    changes: readonly ChangelogWrite[] = this.state.stores.takeChangelog(),
+  ): void {
     if (changes.length === 0) return;
-    this.tracker.addPending(first);
+    tracker.addPending(first);
     this.tail = this.tail
       .then(() => Promise.allSettled(deliveries))
       .then(() => this.state.flush(changes))
       .then(
-        () => this.tracker.ack(first),
+        () => tracker.ack(first),
         (error) => this.onError(error),
       );
   }

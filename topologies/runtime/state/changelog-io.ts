@@ -1,8 +1,10 @@
 /**
  * The small Kafka surface the changelog needs, so the writer and the restorer never see a client library:
  * a sender that resolves when the broker acknowledged, a reader of one topic-partition from an offset to its
- * end, and topic creation. `kafkajs-changelog.ts` implements them; tests may pass in-memory ones.
+ * end, and topic creation. `../kafka/kafkajs-changelog.ts` implements the reader and the admin; `changelogSender`
+ * below is the sender over the Kafka port. Tests may pass in-memory ones.
  */
+import type { Sender } from "../../../core/kafka.ts";
 
 /** One changelog record: the store key, and the encoded entry or null (a tombstone: the key was deleted). */
 export interface ChangelogRecord {
@@ -39,4 +41,17 @@ export interface PartitionReader {
 export interface ChangelogAdmin {
   /** Creates the missing topics as compacted topics with `partitions` partitions; leaves existing ones alone. */
   ensureCompactedTopics(topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void>;
+}
+
+/** A changelog sender over the Kafka port: a producer, or a transactional producer inside its open transaction. */
+export function changelogSender(target: Sender): ChangelogSender {
+  return {
+    async send(topic, partition, records) {
+      if (records.length === 0) return;
+      await target.send(
+        topic,
+        records.map((r) => ({ partition, key: r.key, value: r.value })),
+      );
+    },
+  };
 }

@@ -28,8 +28,11 @@ export class ChangelogWriter {
     private readonly sender: ChangelogSender,
   ) {}
 
-  /** Sends `writes` grouped per store (order kept within each store); resolves when all are acknowledged. */
-  async write(writes: readonly ChangelogWrite[]): Promise<number> {
+  /**
+   * Sends `writes` grouped per store (order kept within each store); resolves when all are acknowledged.
+   * `through` replaces the sender for this write (exactly-once: the open transaction of the task that made them).
+   */
+  async write(writes: readonly ChangelogWrite[], through: ChangelogSender = this.sender): Promise<number> {
     const byStore = new Map<string, ChangelogRecord[]>();
     for (const write of writes) {
       const records = byStore.get(write.store) ?? [];
@@ -38,7 +41,7 @@ export class ChangelogWriter {
     }
     await Promise.all(
       [...byStore].map(([store, records]) =>
-        this.sender.send(changelogTopic(this.applicationId, store), this.partition, records),
+        through.send(changelogTopic(this.applicationId, store), this.partition, records),
       ),
     );
     return writes.length;

@@ -93,11 +93,11 @@ export class TaskState {
   }
 
   /**
-   * Sends `changes` (by default every change committed since the last flush); resolves with their number once
-   * acknowledged.
+   * Sends `changes` (by default every change committed since the last flush), through `sender` when given (an
+   * open transaction); resolves with their number once acknowledged.
    */
-  flush(changes: readonly ChangelogWrite[] = this.stores.takeChangelog()): Promise<number> {
-    return this.writer.write(changes);
+  flush(changes: readonly ChangelogWrite[] = this.stores.takeChangelog(), sender?: ChangelogSender): Promise<number> {
+    return this.writer.write(changes, sender);
   }
 
   /** Closes the stores; a clean close flushes first and leaves a checkpoint so the next open restores the tail. */

@@ -1,7 +1,7 @@
 /**
- * The changelog's Kafka surface (`changelog-io.ts`) over kafkajs: the one file of the state code that imports a
- * client library (to move behind sluice's Kafka port). The sender takes a producer or, in exactly-once mode, the
- * task's open transaction, so changelog writes commit with the outputs and offsets. The reader uses a throwaway
+ * The changelog's Kafka surface (`../state/changelog-io.ts`) on kafkajs, in the adapter folder: compacted topic
+ * creation, and the reader restoration uses. (The runtime sends changelog records through the Kafka port's
+ * producers with `changelogSender`; the kafkajs sender here serves tools and tests.) The reader uses a throwaway
  * consumer group (kafkajs has no `assign()`): it seeks the one partition to the start offset, pauses any other
  * partition it is handed, and never commits.
  */
@@ -13,7 +13,7 @@ import type {
   ChangelogSender,
   PartitionReader,
   ReadChangelogRecord,
-} from "./changelog-io.ts";
+} from "../state/changelog-io.ts";
 
 /** Anything with kafkajs' `send`: a producer or a transaction. */
 export interface KafkajsSend {
@@ -112,5 +112,22 @@ export function kafkajsPartitionReader(
         await consumer.disconnect().catch(() => {});
       }
     },
+  };
+}
+
+/** The admin and the reader of a topology's changelogs on its kafkajs client; `close()` disconnects the admin. */
+export interface KafkajsChangelogIo {
+  admin: ChangelogAdmin;
+  reader: PartitionReader;
+  close(): Promise<void>;
+}
+
+export async function kafkajsChangelogIo(kafka: Kafka, groupPrefix: string): Promise<KafkajsChangelogIo> {
+  const admin = kafka.admin();
+  await admin.connect();
+  return {
+    admin: kafkajsChangelogAdmin(admin),
+    reader: kafkajsPartitionReader(kafka, admin, groupPrefix),
+    close: () => admin.disconnect(),
   };
 }
