@@ -1,7 +1,8 @@
 /**
  * State stores in `sluice run`, on the real local stack (Kafka, ClickHouse): a windowed count survives a kill -9
- * of one of two members and equals an exact count computed by ClickHouse over the same input; a restarted member
- * restores its stores from the changelogs; a partition with a long changelog restores while the others run.
+ * of one of two members and equals an exact count computed by ClickHouse over the same input; a partition with a
+ * long changelog restores while the others run; a stream-table join picks up table updates, session windows
+ * merge and split, and a late record is dead-lettered with its reason.
  * `SLUICE_STATE_EVENTS` sets the input size (default 300 000; the issue's figure is 1 000 000).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { afterAll, describe, expect, it } from "vitest";
+import { DLQ_HEADERS } from "../../sinks/dead-letter.ts";
 import { endpoints } from "../../stack/config.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { killAll, type SluiceProcess, startSluice, waitFor } from "../helpers/sluice-process.ts";
@@ -151,6 +153,187 @@ describe("state stores in sluice run", () => {
     expect([...emitted].filter(([id, n]) => n > (exact.get(id) ?? 0))).toEqual([]);
     expect(emitted.size).toBe(exact.size);
     expect(a.output()).toMatch(/state restored/);
+    a.child.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+  });
+
+  it("a partition with a long changelog restores in the background while the other partitions run", async () => {
+    const app = uniqueName("state-restore");
+    const input = `${app}-in`;
+    const output = `${app}-out`;
+    const changelog = `${app}-per-key-changelog`;
+    await createTopics([
+      { topic: input, partitions: 6 },
+      { topic: output, partitions: 6 },
+      { topic: `${app}.dlq`, partitions: 1 },
+    ]);
+    // Partition 0's changelog holds 300 000 earlier entries: restoring it takes seconds.
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: changelog, numPartitions: 6, configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+    });
+    await admin.disconnect();
+    const producer = kafka().producer({ idempotent: true });
+    await producer.connect();
+    for (let i = 0; i < 300_000; i += 10_000) {
+      const messages = Array.from({ length: 10_000 }, (_, j) => ({
+        partition: 0,
+        key: `w\u0000old-${i + j}\u00000000000000000`,
+        value: JSON.stringify({ v: { key: `old-${i + j}`, start: 0, end: 60_000, value: 1 } }),
+      }));
+      await producer.send({ topic: changelog, acks: -1, messages });
+    }
+    // 100 records on each of partitions 1–5, 100 on partition 0.
+    const now = Date.now();
+    const messages = Array.from({ length: 600 }, (_, i) => ({
+      partition: i % 6,
+      key: `k-${i}`,
+      value: JSON.stringify({ n: i }),
+      timestamp: String(now),
+    }));
+    await producer.send({ topic: input, acks: -1, messages });
+    await producer.disconnect();
+    const a = member(countTopology(app, input, output), "restore");
+    const restored0 = () => /"partition":0,[^\n]*"msg":"state restored"/.test(a.output());
+    // The other five partitions' 500 records are counted (output keys k-i with i mod 6 ≠ 0) while partition 0
+    // is still restoring.
+    const others = await readTopic(output, 500, { timeoutMs: 120_000 });
+    const stillRestoring = !restored0();
+    const keys = new Set(others.map((m) => String(m.key)));
+    expect([...keys].filter((k) => Number(k.slice(2)) % 6 === 0)).toEqual([]);
+    expect(keys.size).toBe(500);
+    expect(stillRestoring, a.output().slice(-2000)).toBe(true);
+    // Then partition 0 catches up too.
+    await waitFor(restored0, 120_000, "partition 0 restored");
+    const all = await readTopic(output, 600, { timeoutMs: 60_000 });
+    expect(new Set(all.map((m) => String(m.key))).size).toBe(600);
+    a.child.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+  });
+
+  it("a stream-table join picks up table updates; session windows merge and split; a late record is dead-lettered", async () => {
+    const app = uniqueName("state-join");
+    const [events, profiles, joinedTopic, sessions, dlq] = ["events", "profiles", "joined", "sessions", "dlq"].map(
+      (t) => (t === "dlq" ? `${app}.dlq` : `${app}-${t}`),
+    ) as [string, string, string, string, string];
+    await createTopics([
+      { topic: events, partitions: 2 },
+      { topic: profiles, partitions: 2 },
+      { topic: joinedTopic, partitions: 2 },
+      { topic: sessions, partitions: 2 },
+      { topic: dlq, partitions: 1 },
+    ]);
+    const file = join(dir, `${app}.yaml`);
+    writeFileSync(
+      file,
+      `applicationId: ${app}
+kafka:
+  brokers: \${KAFKA_BROKERS}
+processing:
+  commitIntervalMs: 500
+  stateDir: \${STATE_DIR}
+sources:
+  - name: events
+    topic: ${events}
+    value: { format: json }
+  - name: profiles
+    topic: ${profiles}
+    value: { format: json }
+processors:
+  - name: with-profile
+    type: join
+    from: [events, profiles]
+    join: { table: { topic: ${profiles} }, kind: left, as: profile }
+  - name: per-session
+    type: count
+    from: events
+    count:
+      window: { type: session, gapMs: 60000 }
+      graceMs: 120000
+      emit: update
+      late: dead-letter
+sinks:
+  - name: joined
+    type: kafka
+    from: with-profile
+    kafka: { topic: ${joinedTopic}, value: { format: json } }
+  - name: sessions
+    type: kafka
+    from: per-session
+    kafka: { topic: ${sessions}, value: { format: json } }
+  - name: dlq
+    type: dead-letter
+`,
+    );
+    const a = member(file, "join");
+    const producer = kafka().producer({ idempotent: true });
+    await producer.connect();
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
+    const send = async (topic: string, key: string, value: unknown, ts = Date.now()) => {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key, value: JSON.stringify(value), timestamp: String(ts) }],
+      });
+    };
+    /** Waits until the group committed `count` records of `topic` in all (so the next record sees their effect). */
+    const processed = async (topic: string, count: number) =>
+      waitFor(
+        async () => [...(await committedOffsets(app, topic)).values()].reduce((x, y) => x + Math.max(0, y), 0) >= count,
+        120_000,
+        `${count} records of ${topic} processed`,
+      );
+    try {
+      await send(profiles, "c1", { tier: "gold" });
+      await processed(profiles, 1);
+      await send(events, "c1", { n: 1 }, t0);
+      await processed(events, 1);
+      await send(profiles, "c1", { tier: "platinum" });
+      await processed(profiles, 2);
+      // Sessions of c1 (gap 60 s, closed 60 s + 120 s of grace after their end by stream time): t0 (above),
+      // t0+100 s apart from it, then t0+50 s bridges both into one.
+      await send(events, "c1", { n: 2 }, t0 + 100_000);
+      await processed(events, 2);
+      await send(events, "c1", { n: 3 }, t0 + 50_000);
+      await processed(events, 3);
+      await send(events, "c1", { n: 4 }, t0 + 300_000); // a new session; stream time passes t0+280 s, the merged one's close
+      await processed(events, 4);
+      await send(events, "c1", { n: 5 }, t0 + 20_000); // late: its session closed at t0+280 s
+      await processed(events, 5);
+    } finally {
+      await producer.disconnect();
+    }
+    const joined = (await readTopic(joinedTopic, 5, { timeoutMs: 30_000 })).map(
+      (m) => JSON.parse(String(m.value)) as { n: number; profile: { tier: string } | null },
+    );
+    const tiers = new Map(joined.map((j) => [j.n, j.profile?.tier]));
+    expect([tiers.get(1), tiers.get(2), tiers.get(3), tiers.get(4)]).toEqual([
+      "gold",
+      "platinum",
+      "platinum",
+      "platinum",
+    ]);
+    // The session table after every update: merged sessions removed, the bridge counted once.
+    const table = new Map<number, { end: number; count: number }>();
+    for (const m of await readTopic(sessions, 7, { timeoutMs: 30_000 })) {
+      const v = JSON.parse(String(m.value)) as {
+        windowStart: number;
+        windowEnd: number;
+        count?: number;
+        removed?: boolean;
+      };
+      if (v.removed) table.delete(v.windowStart);
+      else table.set(v.windowStart, { end: v.windowEnd, count: v.count ?? 0 });
+    }
+    expect([...table].sort(([x], [y]) => x - y)).toEqual([
+      [t0, { end: t0 + 100_000, count: 3 }],
+      [t0 + 300_000, { end: t0 + 300_000, count: 1 }],
+    ]);
+    const letters = await readTopic(dlq, 1, { timeoutMs: 30_000 });
+    expect(letters).toHaveLength(1);
+    expect(String(letters[0]?.headers?.[DLQ_HEADERS.errorMessage])).toMatch(/late record/);
+    expect(JSON.parse(String(letters[0]?.value))).toEqual({ n: 5 });
     a.child.kill("SIGTERM");
     expect(await a.exited).toBe(0);
   });
