@@ -5,6 +5,9 @@
  */
 
 // zod, the schema library configs are declared with: use this one, so a definition's schema composes with sluice's.
+// First, before anything loads kafkajs (its send grouping is quadratic otherwise).
+import "./topologies/runtime/kafka/kafkajs-patches.ts";
+
 export { z } from "zod";
 // The errors a processor throws (poison: dead-letter and move on; transient: retry, then pause) and catches.
 export {

@@ -2,6 +2,8 @@
  * The `sluice` command: parses arguments (commander) and calls the parts. Each subcommand lives in
  * cli/commands/<name>.ts; nothing here does real work.
  */
+// First, before anything loads kafkajs (its send grouping is quadratic otherwise).
+import "../topologies/runtime/kafka/kafkajs-patches.ts";
 import { Command, CommanderError } from "commander";
 import { AuthError, SluiceError } from "../core/errors.ts";
 import { registerClickHouseToolCommands } from "./commands/clickhouse-tools.ts";

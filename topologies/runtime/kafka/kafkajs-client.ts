@@ -2,6 +2,8 @@
  * The kafkajs client of a topology, and the Kafka port's kafkajs adapter: the group consumer and the admin in
  * sluice's terms. The one place that builds kafkajs clients for the product.
  */
+// Before kafkajs loads: its per-partition grouping of a send is quadratic (see the module).
+import "./kafkajs-patches.ts";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 import type {
