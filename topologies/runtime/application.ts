@@ -16,7 +16,7 @@ import { type AuditFacts, auditFacts, writeAuditEvent } from "./audit.ts";
 import { applicationStateMachine } from "./lifecycle.ts";
 import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
-import type { TopologyResources } from "./resources.ts";
+import type { TaskTransaction, TopologyResources } from "./resources.ts";
 import type { PartitionState } from "./state/partition-state.ts";
 import { PartitionStates } from "./state/partition-states.ts";
 import type { TaskStores } from "./state/task-stores.ts";
@@ -57,6 +57,8 @@ export class Application {
   /** Stateful topologies: each partition's restored stores and executor. */
   private readonly partitionStates: PartitionStates | undefined;
   private memberId: string | undefined;
+  /** Exactly-once with state: transactional producers made (fencing the previous owner) before a restore. */
+  private readonly preparedTransactions = new Map<string, TaskTransaction>();
   /** Topic-partitions paused while their partition's state restores. */
   private readonly awaitingState = new Map<number, TopicPartition[]>();
 
@@ -73,6 +75,9 @@ export class Application {
           logger: options.logger,
           executor: (partition, stores) => this.createExecutor(partition, `partition-${partition}`, stores),
           onError: (error) => options.onFatal?.(error),
+          ...(options.topology.spec.processing.guarantee === "exactly_once"
+            ? { beforeRestore: (partition: number) => this.prepareTransactions(partition) }
+            : {}),
         })
       : undefined;
   }
@@ -203,6 +208,31 @@ export class Application {
     return undefined;
   }
 
+  /** Exactly-once with state: every source topic's transactional producer of `partition`, made before restoring. */
+  private async prepareTransactions(partition: number): Promise<void> {
+    for (const topic of this.options.resources.serdesByTopic.keys()) {
+      const id = partitionId(topic, partition);
+      if (this.preparedTransactions.has(id)) continue;
+      this.preparedTransactions.set(id, await this.options.resources.transactionalTask(topic, partition));
+    }
+  }
+
+  /** Disconnects prepared transactional producers no task took (of `partition`, or all). */
+  private discardPrepared(partition?: number): void {
+    for (const [id, tx] of this.preparedTransactions) {
+      if (partition !== undefined && !id.endsWith(`:${partition}`)) continue;
+      this.preparedTransactions.delete(id);
+      void tx.producer.disconnect().catch(() => {});
+    }
+  }
+
+  private async takeTransaction(topic: string, partition: number): Promise<TaskTransaction> {
+    const id = partitionId(topic, partition);
+    const prepared = this.preparedTransactions.get(id);
+    this.preparedTransactions.delete(id);
+    return prepared ?? this.options.resources.transactionalTask(topic, partition);
+  }
+
   private createExecutor(partition: number, taskId: string, stores?: TaskStores): Promise<TopologyExecutor> {
     const { topology, logger } = this.options;
     const executor = TopologyExecutor.create(topology, {
@@ -242,7 +272,7 @@ export class Application {
     const { processing } = topology.spec;
     const transaction =
       processing.guarantee === "exactly_once"
-        ? { ...(await resources.transactionalTask(topic, partition)), groupId: this.groupId }
+        ? { ...(await this.takeTransaction(topic, partition)), groupId: this.groupId }
         : undefined;
     const task = new Task({
       applicationId: topology.spec.applicationId,
@@ -285,6 +315,7 @@ export class Application {
       for (const partition of this.partitionStates.partitionNumbers) {
         if (evicted || !partitions.has(partition)) {
           this.awaitingState.delete(partition);
+          this.discardPrepared(partition);
           void this.partitionStates.drop(partition);
         }
       }
@@ -302,6 +333,7 @@ export class Application {
       const partition = task?.partition ?? Number(id.slice(id.lastIndexOf(":") + 1));
       for (const [other, t] of this.tasks) if (other !== id && t.partition === partition) this.closeTask(other, t);
       this.awaitingState.delete(partition);
+      this.discardPrepared(partition);
       void this.partitionStates.drop(partition);
     }
     if (!task) return;
@@ -472,6 +504,7 @@ export class Application {
     }
     // A drained stop leaves checkpoints, so a restart on this disk restores only the changelogs' tails.
     await this.partitionStates?.closeAll(drained);
+    this.discardPrepared();
     log.info("stop: leaving the group");
     // Offsets are committed by now: a group leave that hangs (a coordinator mid-rebalance) must not hold the exit.
     const left = await Promise.race([

@@ -78,6 +78,14 @@ export function kafkajsPartitionReader(
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await new Promise<void>((resolve, reject) => {
           let seeked = false;
+          // The end is reached by offset, whatever the last record is: in exactly-once mode the changelog ends
+          // with a transaction marker, which no batch hands over (kafkajs reports such batches only as events).
+          const reached = (lastOffset: number) => {
+            if (lastOffset >= to - 1) resolve();
+          };
+          consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+            if (payload.partition === partition) reached(Number(payload.lastOffset));
+          });
           consumer
             .run({
               autoCommit: false,
@@ -87,17 +95,15 @@ export function kafkajsPartitionReader(
                   return;
                 }
                 const records: ReadChangelogRecord[] = [];
-                let last = -1;
                 for (const m of batch.messages) {
                   const offset = Number(m.offset);
-                  last = offset;
                   if (offset < from || offset >= to) continue;
                   records.push({ offset, key: m.key?.toString("utf8") ?? "", value: m.value });
                 }
                 if (records.length > 0) await onBatch(records);
-                if (last >= 0) resolveOffset(String(last));
+                resolveOffset(batch.lastOffset());
                 await heartbeat();
-                if (last >= to - 1) resolve();
+                reached(Number(batch.lastOffset()));
               },
             })
             .then(() => {

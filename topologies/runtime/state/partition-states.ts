@@ -24,6 +24,12 @@ export interface PartitionStatesOptions {
   executor(partition: number, stores: TaskStores): Promise<TopologyExecutor>;
   /** A changelog write failed for good. */
   onError(error: unknown): void;
+  /**
+   * Runs before the partition's changelogs are read (exactly-once: the partition's transactional producers are
+   * initialised first, fencing a previous owner and aborting its open transaction, so the read-committed restore
+   * is not held behind it). @default nothing
+   */
+  beforeRestore?(partition: number): Promise<void>;
 }
 
 export class PartitionStates {
@@ -53,6 +59,7 @@ export class PartitionStates {
     if (opening.ready || opening.restoring) return;
     const epoch = opening.epoch;
     opening.restoring = (async () => {
+      await this.options.beforeRestore?.(partition);
       const state = await this.options.supplier.open(partition, this.options.logger);
       const executor = await this.options.executor(partition, state.stores).catch(async (error: unknown) => {
         await state.close({ clean: false });
