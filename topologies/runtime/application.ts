@@ -16,7 +16,9 @@ import { type AuditFacts, auditFacts, writeAuditEvent } from "./audit.ts";
 import { applicationStateMachine } from "./lifecycle.ts";
 import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
-import type { TaskTransaction, TopologyResources } from "./resources.ts";
+import { type CommitOutcome, OffsetCommitter } from "./offset-committer.ts";
+import { PreparedTransactions } from "./prepared-transactions.ts";
+import type { TopologyResources } from "./resources.ts";
 import type { PartitionState } from "./state/partition-state.ts";
 import { PartitionStates } from "./state/partition-states.ts";
 import type { TaskStores } from "./state/task-stores.ts";
@@ -54,11 +56,12 @@ export class Application {
   private readonly executors = new Map<string, Promise<TopologyExecutor>>();
   private readonly finished = new Set<string>();
   private readonly membership: GroupMembership;
+  private readonly committer: OffsetCommitter;
   /** Stateful topologies: each partition's restored stores and executor. */
   private readonly partitionStates: PartitionStates | undefined;
   private memberId: string | undefined;
   /** Exactly-once with state: transactional producers made (fencing the previous owner) before a restore. */
-  private readonly preparedTransactions = new Map<string, TaskTransaction>();
+  private readonly prepared: PreparedTransactions;
   /** Topic-partitions paused while their partition's state restores. */
   private readonly awaitingState = new Map<number, TopicPartition[]>();
 
@@ -68,6 +71,14 @@ export class Application {
     this.runId = options.runId ?? "live";
     this.state = applicationStateMachine(spec.applicationId);
     this.membership = new GroupMembership((topics) => this.fetchCommitted(topics), options.logger);
+    this.committer = new OffsetCommitter({
+      consumer: () => this.consumer,
+      tasks: this.tasks,
+      membership: this.membership,
+      topology: options.topology.spec.applicationId,
+      logger: options.logger,
+    });
+    this.prepared = new PreparedTransactions(options.resources);
     const supplier = options.resources.state;
     this.partitionStates = supplier.stateful
       ? new PartitionStates({
@@ -76,7 +87,7 @@ export class Application {
           executor: (partition, stores) => this.createExecutor(partition, `partition-${partition}`, stores),
           onError: (error) => options.onFatal?.(error),
           ...(options.topology.spec.processing.guarantee === "exactly_once"
-            ? { beforeRestore: (partition: number) => this.prepareTransactions(partition) }
+            ? { beforeRestore: (partition: number) => this.prepared.prepare(partition) }
             : {}),
         })
       : undefined;
@@ -208,31 +219,6 @@ export class Application {
     return undefined;
   }
 
-  /** Exactly-once with state: every source topic's transactional producer of `partition`, made before restoring. */
-  private async prepareTransactions(partition: number): Promise<void> {
-    for (const topic of this.options.resources.serdesByTopic.keys()) {
-      const id = partitionId(topic, partition);
-      if (this.preparedTransactions.has(id)) continue;
-      this.preparedTransactions.set(id, await this.options.resources.transactionalTask(topic, partition));
-    }
-  }
-
-  /** Disconnects prepared transactional producers no task took (of `partition`, or all). */
-  private discardPrepared(partition?: number): void {
-    for (const [id, tx] of this.preparedTransactions) {
-      if (partition !== undefined && !id.endsWith(`:${partition}`)) continue;
-      this.preparedTransactions.delete(id);
-      void tx.producer.disconnect().catch(() => {});
-    }
-  }
-
-  private async takeTransaction(topic: string, partition: number): Promise<TaskTransaction> {
-    const id = partitionId(topic, partition);
-    const prepared = this.preparedTransactions.get(id);
-    this.preparedTransactions.delete(id);
-    return prepared ?? this.options.resources.transactionalTask(topic, partition);
-  }
-
   private createExecutor(partition: number, taskId: string, stores?: TaskStores): Promise<TopologyExecutor> {
     const { topology, logger } = this.options;
     const executor = TopologyExecutor.create(topology, {
@@ -272,7 +258,7 @@ export class Application {
     const { processing } = topology.spec;
     const transaction =
       processing.guarantee === "exactly_once"
-        ? { ...(await this.takeTransaction(topic, partition)), groupId: this.groupId }
+        ? { ...(await this.prepared.take(topic, partition)), groupId: this.groupId }
         : undefined;
     const task = new Task({
       applicationId: topology.spec.applicationId,
@@ -315,7 +301,7 @@ export class Application {
       for (const partition of this.partitionStates.partitionNumbers) {
         if (evicted || !partitions.has(partition)) {
           this.awaitingState.delete(partition);
-          this.discardPrepared(partition);
+          this.prepared.discard(partition);
           void this.partitionStates.drop(partition);
         }
       }
@@ -333,7 +319,7 @@ export class Application {
       const partition = task?.partition ?? Number(id.slice(id.lastIndexOf(":") + 1));
       for (const [other, t] of this.tasks) if (other !== id && t.partition === partition) this.closeTask(other, t);
       this.awaitingState.delete(partition);
-      this.discardPrepared(partition);
+      this.prepared.discard(partition);
       void this.partitionStates.drop(partition);
     }
     if (!task) return;
@@ -414,68 +400,9 @@ export class Application {
     return total;
   }
 
-  /**
-   * Commits every task's watermark that moved. Failures are logged; the next commit retries. Resolves "done"
-   * when nothing is left to commit, "blocked" when commits must wait for an assignment to be verified (or for
-   * the next one, after a generation error) and "failed" when the commit was refused.
-   */
-  async commit(reason: string): Promise<"done" | "blocked" | "failed"> {
-    const consumer = this.consumer;
-    if (!consumer) return "done";
-    // Between an assignment and its verification, or after a generation error, nothing may be committed.
-    if (!this.membership.canCommit) return "blocked";
-    const offsets: { topic: string; partition: number; offset: number }[] = [];
-    const tasks: [Task, number][] = [];
-    for (const [id, task] of this.tasks) {
-      const offset = task.tracker.toCommit();
-      if (offset === undefined || !this.membership.admits(id, offset)) continue;
-      const [topic, partition] = [task.topic, task.partition];
-      offsets.push({ topic, partition, offset });
-      tasks.push([task, offset]);
-    }
-    if (offsets.length === 0) return "done";
-    const topology = this.options.topology.spec.applicationId;
-    const started = performance.now();
-    try {
-      await consumer.commit(offsets);
-      for (const [task, offset] of tasks) {
-        task.tracker.committed(offset);
-        this.membership.raiseFloor(`${task.topic}:${task.partition}`, offset);
-      }
-      metrics.commitLatency.observe({ topology }, (performance.now() - started) / 1000);
-      this.options.logger.debug({ reason, offsets }, "committed");
-      return "done";
-    } catch (error) {
-      metrics.commitFailures.inc({ topology });
-      this.membership.commitFailed(error);
-      // Usually a rebalance in progress: the next commit (or the new owner) carries on from the watermark.
-      const message = error instanceof Error ? error.message : String(error);
-      this.options.logger.warn({ reason, error: message }, "commit failed; will retry");
-      return "failed";
-    }
-  }
-
-  /**
-   * The shutdown commit. A rebalance can be under way when the stop begins (a member joining or leaving at the
-   * same moment): then the commit waits for the assignment to be verified, or is refused with a generation
-   * error and is sent again, in the new generation, for the partitions this member still owns (the others'
-   * tasks are dropped by the assignment), until `timeoutMs` runs out.
-   */
-  private async commitFinal(timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      await this.membership.settled();
-      const outcome = await this.commit("shutdown");
-      if (outcome === "done") return;
-      if (Date.now() >= until) {
-        this.options.logger.warn(
-          { attempts: attempt, outcome },
-          "stop: the final commit did not go through in time; the next owner redoes the uncommitted records",
-        );
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  /** Commits every task's watermark that moved (see OffsetCommitter.commit). */
+  commit(reason: string): Promise<CommitOutcome> {
+    return this.committer.commit(reason);
   }
 
   /**
@@ -497,14 +424,14 @@ export class Application {
     log.info({ drained }, "stop: flushing sinks");
     await this.options.resources.flush().catch(() => {});
     log.info("stop: committing");
-    await this.commitFinal(Math.max(5_000, Math.min(drainTimeoutMs, 15_000)));
+    await this.committer.commitFinal(Math.max(5_000, Math.min(drainTimeoutMs, 15_000)));
     for (const task of this.tasks.values()) {
       task.close();
       await task.closeTransaction();
     }
     // A drained stop leaves checkpoints, so a restart on this disk restores only the changelogs' tails.
     await this.partitionStates?.closeAll(drained);
-    this.discardPrepared();
+    this.prepared.discard();
     log.info("stop: leaving the group");
     // Offsets are committed by now: a group leave that hangs (a coordinator mid-rebalance) must not hold the exit.
     const left = await Promise.race([
