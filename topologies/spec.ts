@@ -124,8 +124,9 @@ export const processingSpec = z.strictObject({
     })
     .prefault({}),
   /**
-   * Folder of the local state stores: `<stateDir>/<applicationId>/<task>/<store>/` (relative to the working
-   * directory). Local copies only: every write is also in the store's changelog topic. @default ".sluice/state"
+   * Folder of the local state stores: `<stateDir>/<applicationId>/partition-<p>/<store>/` (relative to the
+   * working directory; one per member, never shared by two processes). Local copies only: every write is also in
+   * the store's changelog topic. @default ".sluice/state"
    */
   stateDir: z.string().min(1).default(".sluice/state"),
 });

@@ -362,6 +362,9 @@ export class Application {
     for (const sink of this.options.resources.sinks.values()) {
       if (sink.isHealthy?.() === false) reasons.push(`sink ${sink.name} is unhealthy`);
     }
+    for (const partition of this.partitionStates?.restoring ?? []) {
+      reasons.push(`partition ${partition}: restoring state stores from their changelogs`);
+    }
     return reasons;
   }
 
