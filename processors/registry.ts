@@ -16,6 +16,7 @@ import { inferProcessor } from "./infer-tfjs.ts";
 import { joinProcessor } from "./join.ts";
 import { mapProcessor } from "./map.ts";
 import { reduceProcessor } from "./reduce.ts";
+import { routeProcessor } from "./route.ts";
 
 /** Every built-in, keyed by the `type` a topology names it with. */
 export const processorRegistry = {
@@ -32,6 +33,7 @@ export const processorRegistry = {
   reduce: reduceProcessor,
   join: joinProcessor,
   dedupe: dedupeProcessor,
+  route: routeProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -8,6 +8,8 @@ import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { didYouMean } from "../processors/did-you-mean.ts";
 import { processorDefinition, processorTypes, schemaPreservingTypes } from "../processors/registry.ts";
 import { defaultDeadLetterTopic } from "../sinks/dead-letter.ts";
+import { agentDefinitions } from "./agents.ts";
+import { checkAgents } from "./agents-check.ts";
 import { buildNodes, type CompiledNode, loadSchemas } from "./compiler-nodes.ts";
 import { checkWiring } from "./compiler-wiring.ts";
 import type { TopologySpec } from "./spec.ts";
@@ -76,6 +78,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   const { order, sourceByTopic } = checkWiring(spec, nodes, report);
   propagateSchemas(order, nodes);
   checkStores(spec, report);
+  checkAgents(spec, baseDir, report, options.checkProcessors !== false);
   if (options.checkProcessors !== false) buildProcessors(spec, nodes, baseDir, report);
 
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));
@@ -108,6 +111,7 @@ function propagateSchemas(order: readonly string[], nodes: Map<string, CompiledN
 type Report = (path: Array<string | number>, message: string, extra?: { offset?: number; atKey?: boolean }) => void;
 
 function buildProcessors(spec: TopologySpec, nodes: Map<string, CompiledNode>, baseDir: string, report: Report) {
+  const agents = agentDefinitions(spec.agents);
   spec.processors.forEach((processor, index) => {
     const definition = processorDefinition(processor.type);
     const base: Array<string | number> = ["processors", index, processor.type];
@@ -123,6 +127,7 @@ function buildProcessors(spec: TopologySpec, nodes: Map<string, CompiledNode>, b
     try {
       definition.create(config as never, {
         baseDir,
+        agents,
         ...(node?.inputSchema ? { inputSchema: node.inputSchema } : {}),
       });
     } catch (error) {
