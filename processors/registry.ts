@@ -15,6 +15,7 @@ import { filterProcessor } from "./filter.ts";
 import { inferProcessor } from "./infer-tfjs.ts";
 import { joinProcessor } from "./join.ts";
 import { mapProcessor } from "./map.ts";
+import { recentProcessor } from "./recent.ts";
 import { reduceProcessor } from "./reduce.ts";
 import { routeProcessor } from "./route.ts";
 
@@ -34,6 +35,7 @@ export const processorRegistry = {
   join: joinProcessor,
   dedupe: dedupeProcessor,
   route: routeProcessor,
+  recent: recentProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;
