@@ -17,6 +17,7 @@ import { joinProcessor } from "./join.ts";
 import { mapProcessor } from "./map.ts";
 import { recentProcessor } from "./recent.ts";
 import { reduceProcessor } from "./reduce.ts";
+import { rememberProcessor } from "./remember.ts";
 import { routeProcessor } from "./route.ts";
 
 /** Every built-in, keyed by the `type` a topology names it with. */
@@ -36,6 +37,7 @@ export const processorRegistry = {
   dedupe: dedupeProcessor,
   route: routeProcessor,
   recent: recentProcessor,
+  remember: rememberProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -14,7 +14,7 @@ import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { type CompiledExpression, compileExpression, evaluatePredicate, recordVariables, toCel } from "./cel.ts";
 import { defineProcessor } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
-import { planHandoffs, stampAgent } from "./route-handoff.ts";
+import { AGENT_ID_HEADER, AGENT_VERSION_HEADER, planHandoffs, stampAgent } from "./route-handoff.ts";
 
 const agentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
 
@@ -134,7 +134,11 @@ export const routeProcessor = defineProcessor({
         for (const [id, visits] of current) {
           const agent = byId.get(id) as AgentDefinition;
           const t0 = performance.now();
-          const results = await (chains.get(id) as AgentChain).run(visits.map((v) => v.record));
+          // Steps see who they work for in headers (the value fields are stamped on the way out).
+          const inputs = visits.map((v) =>
+            v.record.withHeaders({ ...v.record.headers, [AGENT_ID_HEADER]: id, [AGENT_VERSION_HEADER]: agent.version }),
+          );
+          const results = await (chains.get(id) as AgentChain).run(inputs);
           const seconds = (performance.now() - t0) / 1000;
           metrics.agentRecords.inc(labels(agent), visits.length);
           metrics.agentLatency.observe(labels(agent), seconds);
