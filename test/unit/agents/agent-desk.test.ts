@@ -53,7 +53,11 @@ describe("agent-desk.yaml", () => {
     expect([...agents.keys()].sort()).toEqual(["fraud", "sales", "triage"]);
     const m = driver.metrics();
     const visits = out.reduce((n, d) => n + d.agent_path.length, 0);
-    expect((m["desk.agent.triage.records"] ?? 0) + (m["desk.agent.fraud.records"] ?? 0) + (m["desk.agent.sales.records"] ?? 0)).toBe(visits);
+    expect(
+      (m["desk.agent.triage.records"] ?? 0) +
+        (m["desk.agent.fraud.records"] ?? 0) +
+        (m["desk.agent.sales.records"] ?? 0),
+    ).toBe(visits);
 
     const table = await (await lancedb.connect(db)).openTable("agent_memory");
     expect(await table.countRows()).toBe(events.length);

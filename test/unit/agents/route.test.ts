@@ -140,6 +140,13 @@ describe("route", () => {
     const prom = await registry.getSingleMetric("sluice_agent_records_total")?.get();
     const fraud = prom?.values.find((v) => v.labels.agent === "fraud" && v.labels.topology === "agents-test");
     expect(fraud?.value).toBeGreaterThanOrEqual(2);
+    const latency = await registry.getSingleMetric("sluice_agent_duration_seconds")?.get();
+    const fraudLatency = latency?.values.find(
+      (v) =>
+        (v as { metricName?: string }).metricName === "sluice_agent_duration_seconds_count" &&
+        v.labels.agent === "fraud",
+    );
+    expect(fraudLatency?.value).toBeGreaterThanOrEqual(1);
     expect(d.deadLetters()).toEqual([]);
   });
 
