@@ -46,6 +46,7 @@ export function checkAgents(spec: TopologySpec, baseDir: string, report: Report,
   });
   spec.processors.forEach((processor, index) => {
     if (processor.type !== "route") return;
+    if (ids.length === 0) report(["processors", index, "type"], "a route needs agents: add an agents: section");
     for (const { path, target } of routeTargets(processor.route)) {
       if (ids.includes(target)) continue;
       report(

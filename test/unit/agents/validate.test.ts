@@ -97,6 +97,11 @@ describe("agents: validation", () => {
     ]);
   });
 
+  it("refuses a route when the topology has no agents", () => {
+    const text = topology("      match: 'true'", "").replace("agents:\n", "");
+    expect(problems(text)).toEqual(["desk.yaml:9:11 processors[0].type: a route needs agents: add an agents: section"]);
+  });
+
   it("checks the route's match expression, which may use `agent`", () => {
     const [issue] = problems(topology("      match: 'agent.capabilities.exists(c, c == value.t) &&'", OK_AGENT));
     expect(issue).toMatch(/^desk\.yaml:12:\d+ processors\[0\]\.route\.match: invalid CEL/);
