@@ -47,6 +47,11 @@ export function checkAgents(spec: TopologySpec, baseDir: string, report: Report,
   spec.processors.forEach((processor, index) => {
     if (processor.type !== "route") return;
     if (ids.length === 0) report(["processors", index, "type"], "a route needs agents: add an agents: section");
+    if (processor.route.onMaxHops === "fallback" && processor.route.fallback === undefined)
+      report(
+        ["processors", index, "route", "onMaxHops"],
+        "onMaxHops: fallback needs a fallback agent: add fallback: <agent id>",
+      );
     for (const { path, target } of routeTargets(processor.route)) {
       if (ids.includes(target)) continue;
       report(

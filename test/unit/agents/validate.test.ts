@@ -97,6 +97,12 @@ describe("agents: validation", () => {
     ]);
   });
 
+  it("refuses onMaxHops: fallback without a fallback agent", () => {
+    expect(problems(topology("      match: 'true'\n      onMaxHops: fallback", OK_AGENT))).toEqual([
+      "desk.yaml:13:18 processors[0].route.onMaxHops: onMaxHops: fallback needs a fallback agent: add fallback: <agent id>",
+    ]);
+  });
+
   it("refuses a route when the topology has no agents", () => {
     const text = topology("      match: 'true'", "").replace("agents:\n", "");
     expect(problems(text)).toEqual(["desk.yaml:9:11 processors[0].type: a route needs agents: add an agents: section"]);
