@@ -31,11 +31,14 @@ export class AgentChain {
     readonly agent: AgentDefinition,
     env: ProcessorEnvironment,
   ) {
+    // Steps get the route's environment (base folder, agents, whatever else the topology hands its factories),
+    // without its input schema: a step's input is not the route's once earlier steps or hand-offs changed it.
+    const { inputSchema: _, ...stepEnv } = env;
     this.steps = agent.steps.map((step) => {
       const definition = processorDefinition(step.type);
       if (definition === undefined || step.type === "route")
         throw new ConfigError(`agent ${agent.id}: step ${step.name} has an unusable type "${step.type}"`);
-      return { name: step.name, processor: definition.create(step.config as never, { baseDir: env.baseDir }) };
+      return { name: step.name, processor: definition.create(step.config as never, stepEnv) };
     });
   }
 

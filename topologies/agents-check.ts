@@ -4,6 +4,7 @@
  * checked; each problem at its spec path (so at its file:line:column).
  */
 import { ConfigError } from "../core/errors.ts";
+import type { ProcessorEnvironment } from "../processors/api.ts";
 import { didYouMean } from "../processors/did-you-mean.ts";
 import { processorDefinition, processorTypes } from "../processors/registry.ts";
 import { routeTargets } from "../processors/route.ts";
@@ -17,7 +18,7 @@ type Report = (path: Array<string | number>, message: string, extra?: { offset?:
  * Duplicate agent and step ids, nested routes, agent ids a route or a hand-off names that do not exist, and
  * (with `build`) every step built once so its config and expressions are checked.
  */
-export function checkAgents(spec: TopologySpec, baseDir: string, report: Report, build = true): void {
+export function checkAgents(spec: TopologySpec, env: ProcessorEnvironment, report: Report, build = true): void {
   const agents = spec.agents ?? [];
   const ids = agents.map((a) => a.id);
   const firstAt = new Map<string, number>();
@@ -34,7 +35,7 @@ export function checkAgents(spec: TopologySpec, baseDir: string, report: Report,
         report([...path, "name"], `duplicate step name ${excerpt(step.name)} in agent ${agent.id}`);
       steps.set(step.name, j);
       if (step.type === "route") report([...path, "type"], "a route cannot be a step of an agent: hand off instead");
-      else if (build) buildStep(step, path, baseDir, report);
+      else if (build) buildStep(step, path, env, report);
     });
     agent.handoff.forEach((rule, j) => {
       if (!ids.includes(rule.to))
@@ -62,7 +63,7 @@ export function checkAgents(spec: TopologySpec, baseDir: string, report: Report,
   });
 }
 
-function buildStep(step: AgentStepSpec, path: Array<string | number>, baseDir: string, report: Report) {
+function buildStep(step: AgentStepSpec, path: Array<string | number>, env: ProcessorEnvironment, report: Report) {
   const definition = processorDefinition(step.type);
   if (definition === undefined) {
     report([...path, "type"], `unknown processor type "${step.type}"${didYouMean(step.type, processorTypes)}`);
@@ -70,7 +71,7 @@ function buildStep(step: AgentStepSpec, path: Array<string | number>, baseDir: s
   }
   const base = [...path, step.type];
   try {
-    definition.create(step[step.type] as never, { baseDir });
+    definition.create(step[step.type] as never, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) {
       report(base, `cannot build ${step.type} processor: ${(error as Error).message}`);
