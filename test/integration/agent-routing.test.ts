@@ -5,6 +5,7 @@
  * (migration 0007), exactly once per lineage key. Needs the local stack (test/global-setup.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
@@ -93,6 +94,15 @@ function expected(i: number): string[] {
   return e.amount > 1000 ? ["triage@1.0.0", "fraud@2.0.0"] : ["triage@1.0.0"];
 }
 
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 beforeAll(async () => {
   await migrate(endpoints().clickhouseUrl);
   await createTopics([
@@ -119,12 +129,23 @@ describe("agent routing on Kafka and ClickHouse", () => {
     });
     await producer.disconnect();
 
-    const member = startSluice(["run", file, "--metrics-port", "0"]);
+    const port = await freePort();
+    const member = startSluice(["run", file, "--metrics-port", String(port)]);
     processes.push(member);
     const out = await readTopic(topics.decisions, EVENTS, {
       timeoutMs: 45_000,
       distinct: (m) => JSON.parse(String(m.value)).event_id,
     });
+    // Per-agent metrics on the member's /metrics: every event counted once by the agent(s) that saw it.
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const count = (agent: string) =>
+      Number(
+        new RegExp(`^sluice_agent_records_total\\{[^}]*agent="${agent}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? 0,
+      );
+    const visits = Array.from({ length: EVENTS }, (_, i) => expected(i)).flat();
+    const seen = (id: string) => visits.filter((v) => v.startsWith(`${id}@`)).length;
+    expect([count("triage"), count("fraud"), count("sales")]).toEqual([seen("triage"), seen("fraud"), seen("sales")]);
+    expect(text).toMatch(/sluice_agent_handoffs_total\{[^}]*from="triage"[^}]*to="fraud"[^}]*\} [1-9]/);
     member.child.kill("SIGTERM");
     expect(await member.exited, member.output()).toBe(0);
     expect(new Set(out.map((m) => JSON.parse(String(m.value)).event_id)).size).toBe(EVENTS);
