@@ -137,6 +137,37 @@ const live = {
     labelNames: ["topology", "sink"],
     registers: [registry],
   }),
+  agentRecords: new Counter({
+    name: "sluice_agent_records_total",
+    help: "Records an agent's chain received from a route (first visits and hand-offs), per agent and version.",
+    labelNames: ["topology", "router", "agent", "version"],
+    registers: [registry],
+  }),
+  agentLatency: new Histogram({
+    name: "sluice_agent_duration_seconds",
+    help: "Time an agent's chain spent on one group of records of a route's micro-batch.",
+    labelNames: ["topology", "router", "agent", "version"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  agentHandoffs: new Counter({
+    name: "sluice_agent_handoffs_total",
+    help: "Records one agent handed off to another, per route, source and target agent.",
+    labelNames: ["topology", "router", "from", "to"],
+    registers: [registry],
+  }),
+  agentHopsExceeded: new Counter({
+    name: "sluice_agent_hops_exceeded_total",
+    help: "Hand-offs refused by a route's maxHops, per outcome (dead-letter, fallback, keep).",
+    labelNames: ["topology", "router", "outcome"],
+    registers: [registry],
+  }),
+  agentFallbacks: new Counter({
+    name: "sluice_agent_fallbacks_total",
+    help: "Records no candidate agent matched, sent to the route's fallback agent.",
+    labelNames: ["topology", "router"],
+    registers: [registry],
+  }),
 } as const;
 
 /**

@@ -4,6 +4,7 @@
  * (`topologies/runtime/`); nothing here knows about Kafka clients or sinks.
  */
 import type { Logger } from "pino";
+import type { AgentDefinition } from "./agents-api.ts";
 import type { KeyValueStore, StateStore, WindowStore } from "./stores.ts";
 
 export type { KeyValueStore, PutOptions, StateStore, StoredWindow, StoreEntry, WindowStore } from "./stores.ts";
@@ -115,4 +116,6 @@ export interface ProcessorEnvironment {
   readonly baseDir: string;
   /** Avro schema of the records reaching this node, when known (used to check field references). */
   readonly inputSchema?: unknown;
+  /** The topology's `agents:` section, for `route` processors. @default none */
+  readonly agents?: readonly AgentDefinition[];
 }

@@ -45,6 +45,12 @@ const environment = new Environment({
   .registerVariable("partition", "int")
   .registerVariable("offset", "int");
 
+/** The record's variables plus `agent` ({id, version, capabilities}): what a route's `match` sees. */
+const agentEnvironment = environment.clone().registerVariable("agent", "map");
+
+/** Which variables an expression may use: the record's, or the record's and `agent`. */
+export type ExpressionScope = "record" | "agent";
+
 interface CelErrorLike {
   message: string;
   node?: { pos?: number };
@@ -58,10 +64,15 @@ function firstLine(message: string): string {
  * Parses and type-checks `source`, and when `inputSchema` (an Avro schema) is given checks every `value.x.y`
  * it references exists. Throws a `ConfigError` whose issues are `ExpressionIssue`s with `path` = `configPath`.
  */
-export function compileExpression(source: string, configPath: string, inputSchema?: unknown): CompiledExpression {
+export function compileExpression(
+  source: string,
+  configPath: string,
+  inputSchema?: unknown,
+  scope: ExpressionScope = "record",
+): CompiledExpression {
   let parsed: ReturnType<typeof environment.parse>;
   try {
-    parsed = environment.parse(source);
+    parsed = (scope === "agent" ? agentEnvironment : environment).parse(source);
   } catch (error) {
     const e = error as CelErrorLike;
     throw new ConfigError([expressionIssue(configPath, e.node?.pos ?? 0, `invalid CEL: ${firstLine(e.message)}`)]);

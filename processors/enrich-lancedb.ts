@@ -18,6 +18,7 @@ import { groupKey } from "./kb-memory-tier.ts";
 import type { QueryOptions, Retrieved } from "./kb-query.ts";
 import { describeKbTable, openKbTable } from "./kb-table.ts";
 import { type ActiveTier, KbTiers } from "./kb-tiers.ts";
+import { MemoryRecall, recallConfig } from "./memory-recall.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
 
 export const enrichConfig = z
@@ -81,6 +82,8 @@ export const enrichConfig = z
     nprobes: z.number().int().positive().default(QUERY_DEFAULTS.nprobes),
     /** Exact re-ranking of topK × refineFactor candidates when the table has an index. @default 5 */
     refineFactor: z.number().int().positive().default(QUERY_DEFAULTS.refineFactor),
+    /** Also retrieve the entity's agent memories (written by `remember`), nearest to the same vector. @default off */
+    recall: recallConfig.optional(),
   })
   .strict();
 export type EnrichConfig = z.infer<typeof enrichConfig>;
@@ -105,6 +108,7 @@ export const enrichProcessor = defineProcessor({
     let tiers: KbTiers;
     let dim = 0;
     let refreshedAt = 0;
+    let recall: MemoryRecall | undefined;
 
     const refresh = async () => {
       const due =
@@ -183,6 +187,7 @@ export const enrichProcessor = defineProcessor({
           failures.failed(i, error as Error);
         }
       });
+      const memories = await recall?.search(pending, (i, error) => failures.failed(i, error));
       const results = new Map<number, Retrieved>();
       if (active.tier === "memory") searchMemory(pending, active, results);
       else
@@ -195,10 +200,20 @@ export const enrichProcessor = defineProcessor({
       };
       const { version, tier } = active;
       for (const p of pending) {
+        if (failures.failures.has(p.index)) continue;
         const r = results.get(p.index) as Retrieved;
         const retrieval = { table: config.table, version, tier, ids: r.ids, distances: r.distances, fields: r.fields };
         ctx.forward(
-          (records[p.index] as StreamRecord).withValue(withStage(p.value, { [config.outputField]: retrieval }, timing)),
+          (records[p.index] as StreamRecord).withValue(
+            withStage(
+              p.value,
+              {
+                [config.outputField]: retrieval,
+                ...(recall ? { [recall.outputField]: memories?.get(p.index) } : {}),
+              },
+              timing,
+            ),
+          ),
         );
       }
       ctx.metrics.observe("batch_ms", timing.duration_ms);
@@ -247,6 +262,7 @@ export const enrichProcessor = defineProcessor({
           },
         });
         await tiers.start(await table.version());
+        if (config.recall) recall = await MemoryRecall.open(config.recall, uri, env.baseDir);
         refreshedAt = ctx.now();
         const { version, tier, bytes } = tiers.current;
         ctx.logger.info(
@@ -263,6 +279,7 @@ export const enrichProcessor = defineProcessor({
         }
       },
       async close() {
+        recall?.close();
         const freed = await tiers?.close();
         if (freed) metrics.kbTierBytes.remove(tierLabels(freed));
       },

@@ -15,7 +15,10 @@ import { filterProcessor } from "./filter.ts";
 import { inferProcessor } from "./infer-tfjs.ts";
 import { joinProcessor } from "./join.ts";
 import { mapProcessor } from "./map.ts";
+import { recentProcessor } from "./recent.ts";
 import { reduceProcessor } from "./reduce.ts";
+import { rememberProcessor } from "./remember.ts";
+import { routeProcessor } from "./route.ts";
 
 /** Every built-in, keyed by the `type` a topology names it with. */
 export const processorRegistry = {
@@ -32,6 +35,9 @@ export const processorRegistry = {
   reduce: reduceProcessor,
   join: joinProcessor,
   dedupe: dedupeProcessor,
+  route: routeProcessor,
+  recent: recentProcessor,
+  remember: rememberProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -5,9 +5,12 @@
  */
 import type avro from "avsc";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
+import type { ProcessorEnvironment } from "../processors/api.ts";
 import { didYouMean } from "../processors/did-you-mean.ts";
 import { processorDefinition, processorTypes, schemaPreservingTypes } from "../processors/registry.ts";
 import { defaultDeadLetterTopic } from "../sinks/dead-letter.ts";
+import { agentDefinitions } from "./agents.ts";
+import { checkAgents } from "./agents-check.ts";
 import { buildNodes, type CompiledNode, loadSchemas } from "./compiler-nodes.ts";
 import { checkWiring } from "./compiler-wiring.ts";
 import type { TopologySpec } from "./spec.ts";
@@ -76,7 +79,10 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   const { order, sourceByTopic } = checkWiring(spec, nodes, report);
   propagateSchemas(order, nodes);
   checkStores(spec, report);
-  if (options.checkProcessors !== false) buildProcessors(spec, nodes, baseDir, report);
+  // What every factory is given besides its input schema; agent steps are built with the same.
+  const env: ProcessorEnvironment = { baseDir, agents: agentDefinitions(spec.agents) };
+  checkAgents(spec, env, report, options.checkProcessors !== false);
+  if (options.checkProcessors !== false) buildProcessors(spec, nodes, env, report);
 
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));
   const catchAll = spec.sinks.find((s) => s.type === "dead-letter" && s.from === undefined);
@@ -107,7 +113,12 @@ function propagateSchemas(order: readonly string[], nodes: Map<string, CompiledN
 
 type Report = (path: Array<string | number>, message: string, extra?: { offset?: number; atKey?: boolean }) => void;
 
-function buildProcessors(spec: TopologySpec, nodes: Map<string, CompiledNode>, baseDir: string, report: Report) {
+function buildProcessors(
+  spec: TopologySpec,
+  nodes: Map<string, CompiledNode>,
+  env: ProcessorEnvironment,
+  report: Report,
+) {
   spec.processors.forEach((processor, index) => {
     const definition = processorDefinition(processor.type);
     const base: Array<string | number> = ["processors", index, processor.type];
@@ -122,7 +133,7 @@ function buildProcessors(spec: TopologySpec, nodes: Map<string, CompiledNode>, b
     const config = (processor as Record<string, unknown>)[processor.type];
     try {
       definition.create(config as never, {
-        baseDir,
+        ...env,
         ...(node?.inputSchema ? { inputSchema: node.inputSchema } : {}),
       });
     } catch (error) {

@@ -42,9 +42,31 @@ export function nodeGist(node: CompiledNode, topology?: CompiledTopology): strin
           ...(spec.branch.default === undefined ? [] : [`default → ${[spec.branch.default].flat().join("+")}`]),
         ].join("; "),
       );
+    case "route": {
+      const r = spec.route;
+      const agents = r.agents ?? topology?.spec.agents.map((a) => a.id) ?? [];
+      const fallback = r.fallback === undefined ? "" : `, fallback ${r.fallback}`;
+      return clip(`${r.match} → ${agents.join(" | ")}${fallback}, maxHops ${r.maxHops}`, 110);
+    }
     default:
       return node.definition.summary;
   }
+}
+
+/** One line per agent: id@version, capabilities, its chain and where it may hand off. */
+function agentLines(topology: CompiledTopology): string[] {
+  const agents = topology.spec.agents;
+  if (agents.length === 0) return [];
+  return [
+    "",
+    "agents:",
+    ...agents.map((a) => {
+      const chain = a.processors.map((step) => `${step.name} [${step.type}]`).join(" → ");
+      const handoff = [...a.handoff.map((h) => h.to), ...(a.handoffField ? [`<${a.handoffField}>`] : [])];
+      const tail = handoff.length > 0 ? ` · hands off to ${[...new Set(handoff)].join(", ")}` : "";
+      return `  ${a.id}@${a.version} {${a.capabilities.join(", ")}}: ${chain}${tail}`;
+    }),
+  ];
 }
 
 function kindLabel(node: CompiledNode): string {
@@ -79,6 +101,7 @@ function describeText(topology: CompiledTopology): string {
     const node = topology.nodes.get(name)!;
     if (node.kind === "source" || (node.kind === "sink" && node.parents.length === 0)) walk(name, "", true, true);
   }
+  lines.push(...agentLines(topology));
   return lines.join("\n");
 }
 

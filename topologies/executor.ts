@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { silentLogger } from "../core/logger.ts";
 import { TRACING, tracer } from "../core/tracing.ts";
 import type { Processor, ProcessorMetrics, RecordSource, StreamRecord } from "../processors/api.ts";
+import { agentDefinitions } from "./agents.ts";
 import type { CompiledTopology } from "./compiler.ts";
 import { type RejectedRecord, rejectedRecord, runProcessor } from "./executor-invoke.ts";
 import { createProcessorContext } from "./processor-context.ts";
@@ -84,11 +85,13 @@ export class TopologyExecutor {
     const partition = options.partition ?? 0;
     const firstTopic = [...topology.sourceByTopic.keys()][0] ?? topology.spec.applicationId;
     const logger = options.logger ?? silentLogger();
+    const agents = agentDefinitions(topology.spec.agents);
     for (const name of topology.order) {
       const node = topology.nodes.get(name)!;
       if (node.kind !== "processor") continue;
       const processor = node.definition.create(node.config, {
         baseDir: topology.baseDir,
+        agents,
         ...(node.inputSchema ? { inputSchema: node.inputSchema } : {}),
       });
       const context = createProcessorContext({

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { processorRegistry } from "../processors/registry.ts";
 import { formatSpec } from "../schemas/format.config.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
+import { agentSpec } from "./agents.ts";
 import { storeSpec } from "./stores.ts";
 
 /** Marks a field secret: `redact()` and every printout replace its value. */
@@ -198,6 +199,8 @@ export const topologySpec = z.strictObject({
   sinks: z.array(sinkSpec).min(1),
   /** State stores for `custom` processors (`ctx.store(name)`); DSL operators declare their own. @default [] */
   stores: z.array(storeSpec).default([]),
+  /** Agents `route` processors send records to: id, version, capabilities, a chain of processors, hand-offs. @default [] */
+  agents: z.array(agentSpec).default([]),
 });
 
 /** A validated topology with defaults applied: what the compiler, `describe` and the runtime read. */

@@ -4,6 +4,7 @@
  * at the node or store that repeats a name.
  */
 import { z } from "zod";
+import { agentStepName } from "../processors/agents-api.ts";
 import { processorDefinition } from "../processors/registry.ts";
 import type { StoreDeclaration } from "../processors/stores.ts";
 import type { TopologySpec } from "./spec.ts";
@@ -37,7 +38,22 @@ export function locatedStores(spec: TopologySpec): LocatedStore[] {
       out.push({ ...store, path: ["processors", index, "name"] });
     }
   });
+  out.push(...agentStores(spec));
   return out;
+}
+
+/** The stores the agents' steps declare (a `recent` step keeps its events in a store named `<agent>.<step>`). */
+export function agentStores(spec: TopologySpec): Array<StoreDeclaration & { path: Array<string | number> }> {
+  return (spec.agents ?? []).flatMap((agent, i) =>
+    agent.processors.flatMap((step, j) => {
+      const definition = processorDefinition(step.type);
+      const config = step[step.type];
+      return (definition?.stores?.(config as never, agentStepName(agent.id, step.name)) ?? []).map((store) => ({
+        ...store,
+        path: ["agents", i, "processors", j, "name"],
+      }));
+    }),
+  );
 }
 
 /** Every store of `spec` (what a task opens). */

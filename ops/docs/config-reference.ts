@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { processorRegistry } from "../../processors/registry.ts";
 import { formatSpec } from "../../schemas/format.config.ts";
 import { sinkRegistry } from "../../sinks/registry.ts";
+import { agentStepSpec } from "../../topologies/agents.ts";
 import { processorSpec, sinkSpec, topologySpec } from "../../topologies/spec.ts";
 import { buildSchemaIndex, type SchemaIndex } from "./schema-index.ts";
 import { type DocIndex, type FieldRow, fieldRows } from "./schema-walk.ts";
@@ -40,6 +41,7 @@ function docIndex(index: SchemaIndex): DocIndex {
     [formatSpec, "[format](#formats)"],
     [processorSpec, "[processor](#processors)"],
     [sinkSpec, "[sink](#sinks)"],
+    [agentStepSpec, "[processor](#processors) without `from`"],
   ]);
   return { exportOf: (schema) => index.find(schema), linkOf: (schema) => links.get(schema) };
 }

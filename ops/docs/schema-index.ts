@@ -9,7 +9,7 @@ import type { ExportDocs, ModuleDocs } from "./tsdoc.ts";
 import { readModuleDocs } from "./tsdoc.ts";
 
 /** Folders and files whose modules declare the schemas the topology spec composes. */
-const SCHEMA_HOMES = ["topologies/spec.ts", "schemas", "sinks", "processors"];
+const SCHEMA_HOMES = ["topologies/spec.ts", "topologies/agents.ts", "schemas", "sinks", "processors"];
 
 export interface Declared {
   /** Repository-relative file, `/`-separated. */
