@@ -53,7 +53,8 @@ export async function auditFacts(topology: CompiledTopology): Promise<AuditFacts
 
 export async function writeAuditEvent(
   sink: Sink,
-  event: "start" | "stop",
+  /** `start`/`stop` of a run; `rollout_promote`/`rollout_rollback` from `sluice rollout`. */
+  event: "start" | "stop" | "rollout_promote" | "rollout_rollback",
   run: { applicationId: string; runId: string; groupId: string; facts: AuditFacts; details?: Record<string, unknown> },
 ): Promise<void> {
   const value = {
