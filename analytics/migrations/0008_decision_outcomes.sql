@@ -58,7 +58,7 @@ FROM
 (
     SELECT decision_id, application_id, run_id, tenant_id, model_id, model_variant, decision, confidence, event_time, decided_at
     FROM agent_decisions FINAL
-)
+) AS decided
 ANY LEFT JOIN
 (
     SELECT
@@ -69,4 +69,4 @@ ANY LEFT JOIN
         max(outcome_ms) AS outcome_at_ms
     FROM decision_outcomes
     GROUP BY decision_id
-) USING decision_id
+) AS outcomes USING decision_id
