@@ -5,7 +5,8 @@
  * outcomes topology, then `sluice eval --json`: the precision, recall, confusion matrix and no-outcome count it
  * prints equal the ones computed here from the matrix. (2) A live member with a 50 % canary; `sluice rollout
  * rollback` is one command, the member applies it at a batch boundary, and across it every input record gives
- * exactly one decision; the rollback is in audit_log.
+ * exactly one decision; a member started afterwards starts on the rolled-back weights; the rollback is in
+ * audit_log.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -297,6 +298,18 @@ sinks:
     expect(canaryShare).toBeGreaterThan(0.4);
     expect(canaryShare).toBeLessThan(0.6);
     expect(after.every((d) => d.model_variant === "primary")).toBe(true);
+    // A member started after the rollback reads it from the control topic before its first record: the file
+    // still says 50 %, the control topic says 0.
+    const restarted = startSluice(["run", file, "--metrics-port", "0"]);
+    processes.push(restarted);
+    await send(4000, 500);
+    const later = (await readTopic(output, 4500, { timeoutMs: 60_000 }))
+      .map((m) => JSON.parse(String(m.value)) as { event_id: string; model_variant: string })
+      .filter((d) => Number(d.event_id.slice(1)) >= 4000);
+    restarted.child.kill("SIGTERM");
+    expect(await restarted.exited).toBe(0);
+    expect(later).toHaveLength(500);
+    expect(later.every((d) => d.model_variant === "primary")).toBe(true);
     const audit = await clickhouse(
       `SELECT event, details FROM audit_log WHERE application_id = '${app}-canary' AND event LIKE 'rollout%'`,
     );
