@@ -9,6 +9,7 @@ import { BatchError, ConfigError, PoisonRecordError } from "../core/errors.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { type LoadedClassifier, predictRows, resultRow, writeInputRow } from "./classifier.ts";
 import { defineProcessor } from "./define.ts";
+import { readPath } from "./feature-vector.ts";
 import { MicroBatcher } from "./micro-batcher.ts";
 import { type BatchPlan, candidatesConfig, ModelSet } from "./model-set.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
@@ -20,6 +21,8 @@ export const inferConfig = z
     model: z.string().min(1),
     /** Candidate versions: `mode: shadow` (scored, recorded, never acted on) or `mode: canary` with a `weight`. @default [] */
     candidates: candidatesConfig,
+    /** Value field whose text the canary split hashes instead of the record key (`customer_id`). @default the record key */
+    splitField: z.string().min(1).optional(),
     /** Numeric array field used as the input row instead of the model's `features.json`. @default the feature spec */
     inputField: z.string().min(1).optional(),
     /** Field the result (`label`, `scores`, `model_id`, `backend`, `variant`, `shadow`) is written to. @default "inference" */
@@ -42,6 +45,13 @@ export const inferProcessor = defineProcessor({
     let ctx: ProcessorContext;
     let set: ModelSet;
     let backend: BackendChoice;
+
+    /** What the canary split hashes: the record key, or the text of `splitField`. */
+    const splitKey = (record: StreamRecord, value: Record<string, unknown> | undefined) => {
+      if (config.splitField === undefined) return record.key;
+      const field = value === undefined ? undefined : readPath(value, config.splitField);
+      return typeof field === "string" || typeof field === "number" ? String(field) : null;
+    };
 
     /** Scores every record with `m`; per record its result, or the error that kept it from one. */
     const scoreAll = (m: LoadedClassifier, values: (Record<string, unknown> | undefined)[]) => {
@@ -79,7 +89,7 @@ export const inferProcessor = defineProcessor({
           return undefined;
         }
       });
-      const acting = records.map((r) => plan.actingFor(r.key));
+      const acting = records.map((r, i) => plan.actingFor(splitKey(r, values[i])));
       const primary = scoreAll(set.primary, values);
       const canaryResults = new Map(
         plan.canaries.map((c) => {

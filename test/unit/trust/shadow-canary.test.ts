@@ -82,6 +82,31 @@ describe("shadow and canary models", () => {
     await driver.close();
   });
 
+  it("splits by a value field when asked (a customer across keys stays on one version)", async () => {
+    const driver = await driverFor(
+      pipeline(`[{ id: v2, model: ${candidateDir}, mode: canary, weight: 0.3 }]`).replace(
+        "inputField: features",
+        "inputField: features\n      splitField: customer_id",
+      ),
+      { sinkFrom: "decide", source: "json", batch: 100 },
+    );
+    const input = Array.from({ length: 600 }, (_, i) => ({
+      key: `tenant-${i % 3}`,
+      value: { customer_id: `c${i % 200}`, features: row(i) },
+    }));
+    await driver.pipeInput("enterprise-events", input);
+    const out = driver.readValues("out") as AgentDecision[];
+    expect(out).toHaveLength(600);
+    const variants = new Map<string, Set<string>>();
+    for (const [i, d] of out.entries()) {
+      const customer = `c${i % 200}`;
+      variants.set(customer, (variants.get(customer) ?? new Set()).add(d.model_variant));
+    }
+    expect([...variants.values()].every((v) => v.size === 1)).toBe(true);
+    for (const [customer, v] of variants) expect(v.has("v2")).toBe(keyBucket(customer) < 3000);
+    await driver.close();
+  });
+
   it("a shadow leaves the acted-on decisions identical to a run without it and records its own verdict", async () => {
     const plain = await driverFor(pipeline("[]"), { sinkFrom: "decide", source: "json", batch: 256 });
     const shadowed = await driverFor(pipeline(`[{ id: v2-shadow, model: ${candidateDir}, mode: shadow }]`), {
