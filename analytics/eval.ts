@@ -3,6 +3,7 @@
  * text report or `--json`. Shadow candidates are compared with the primary from `shadow_decisions`.
  */
 import { ClickHouseLogLevel, createClient } from "@clickhouse/client";
+import { detectServer } from "../sinks/clickhouse-features.ts";
 import {
   confusionSql,
   type EvalDimension,
@@ -62,11 +63,13 @@ export async function runEval(url: string, options: EvalOptions): Promise<EvalRe
   const rows = async (query: string) =>
     ((await (await client.query({ query, format: "JSONEachRow" })).json()) as Row[]).map(numeric);
   try {
+    const { features } = await detectServer(client);
+    const sql = { dateTime64: features.dateTime64 };
     const t0 = performance.now();
     const [summary, classes, confusion, pairs] = await Promise.all([
-      rows(summarySql(options, by)),
-      rows(precisionRecallSql(options, by)),
-      rows(confusionSql(options, by)),
+      rows(summarySql(options, by, sql)),
+      rows(precisionRecallSql(options, by, sql)),
+      rows(confusionSql(options, by, sql)),
       rows(shadowComparisonSql(options)),
     ]);
     const queryMs = performance.now() - t0;

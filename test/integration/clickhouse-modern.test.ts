@@ -154,9 +154,12 @@ describe.skipIf(!hasChdb())("ClickHouse DDL and queries on current ClickHouse (c
     // Online evaluation (decision_eval view) and the shadow comparison (rows the materialized view copied).
     const by = ["model", "variant", "agent", "tenant", "day"] as const;
     const evaluated = chdb(
-      [summarySql({}, by), precisionRecallSql({}, ["model"]), confusionSql({}, []), shadowComparisonSql({})].map(
-        (sql) => ({ sql, rows: true }),
-      ),
+      [
+        summarySql({}, by, { dateTime64: true }),
+        precisionRecallSql({}, ["model"], { dateTime64: true }),
+        confusionSql({}, [], { dateTime64: true }),
+        shadowComparisonSql({}),
+      ].map((sql) => ({ sql, rows: true })),
     );
     for (const result of evaluated.results) {
       expect(result.error).toBeUndefined();

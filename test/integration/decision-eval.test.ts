@@ -57,6 +57,15 @@ async function clickhouse(query: string): Promise<Record<string, unknown>[]> {
   }
 }
 
+/** The member's first warnings and errors (its log lines of level 40 and up), for a failure message. */
+const problems = (member: SluiceProcess) =>
+  member
+    .output()
+    .split("\n")
+    .filter((line) => /"level":[45]\d/.test(line))
+    .slice(0, 5)
+    .join("\n");
+
 /** Waits up to 60 s for `check`, failing at once (with the member's log) when the member exited. */
 async function until(member: SluiceProcess, check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   await waitFor(
@@ -260,7 +269,7 @@ sinks:
     processes.push(member);
     await send(0, 2000);
     const first = await readTopic(output, 2000, { timeoutMs: 60_000 });
-    expect(first.length, member.output().slice(-3000)).toBe(2000);
+    expect(first.length, problems(member)).toBe(2000);
 
     const rollback = await run(
       "node",
