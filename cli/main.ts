@@ -7,6 +7,7 @@ import "../topologies/runtime/kafka/kafkajs-patches.ts";
 import { Command, CommanderError } from "commander";
 import { AuthError, SluiceError } from "../core/errors.ts";
 import { registerClickHouseToolCommands } from "./commands/clickhouse-tools.ts";
+import { registerEvalCommands } from "./commands/evaluation-tools.ts";
 import { registerKbCommand } from "./commands/kb.ts";
 import { registerProduceCommand } from "./commands/produce.ts";
 import { registerReplayCommand } from "./commands/replay.ts";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerKbCommand(program);
   registerClickHouseToolCommands(program);
+  registerEvalCommands(program);
   registerProduceCommand(program);
   registerReplayCommand(program);
   registerRunCommand(program);

@@ -16,6 +16,13 @@ export interface Verdict {
   reason: string;
 }
 
+/** What decide would have decided on a shadow model's scores (never acted on). */
+export interface ShadowVerdict extends Verdict {
+  candidate_id: string;
+  model_id: string;
+  scores: Record<string, number>;
+}
+
 /** Where decide finds the other stages' outputs in the record value. */
 export interface LineageFields {
   inferenceField: string;
@@ -42,6 +49,10 @@ export interface AgentDecision {
   run_id: string;
   model_id: string;
   model_backend: string;
+  /** `primary`, or the id of the canary candidate that acted. */
+  model_variant: string;
+  /** Shadow candidates' decisions on the same record, recorded, never acted on. */
+  shadow: ShadowVerdict[];
   encoder_model_id: string | null;
   kb_table: string | null;
   kb_version: number | null;
@@ -69,9 +80,10 @@ export function agentDecision(
   f: LineageFields,
   ctx: ProcessorContext,
   stage: StageTiming,
+  shadow: ShadowVerdict[] = [],
 ): AgentDecision {
   const inference = readPath(value, f.inferenceField) as
-    | { scores?: Record<string, number>; model_id?: string; backend?: string }
+    | { scores?: Record<string, number>; model_id?: string; backend?: string; variant?: string }
     | undefined;
   if (!inference?.model_id)
     throw new PoisonRecordError(`${ctx.processorName}: field ${f.inferenceField} has no model_id (run infer first)`);
@@ -94,6 +106,8 @@ export function agentDecision(
     run_id: ctx.runId,
     model_id: inference.model_id,
     model_backend: inference.backend ?? "unknown",
+    model_variant: inference.variant ?? "primary",
+    shadow,
     encoder_model_id: str(readPath(value, f.encoderModelField)),
     kb_table: retrieval?.table ?? null,
     kb_version: typeof retrieval?.version === "number" ? retrieval.version : null,

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { PoisonRecordError } from "../core/errors.ts";
-import { agentDecision, DECISIONS, type Decision, type Verdict } from "./agent-decision.ts";
+import { agentDecision, DECISIONS, type Decision, type ShadowVerdict, type Verdict } from "./agent-decision.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { type CompiledExpression, compileExpressions, recordVariables } from "./cel.ts";
 import { defineProcessor } from "./define.ts";
@@ -95,6 +95,27 @@ export const decideProcessor = defineProcessor({
       return thresholdVerdict(scores, config);
     };
 
+    /**
+     * What the same rules and thresholds decide on each shadow model's scores (the record seen with the shadow's
+     * inference in place of the acted-on one). A shadow whose scores cannot decide is counted and left out.
+     */
+    const shadowVerdicts = (record: StreamRecord, value: Record<string, unknown>): ShadowVerdict[] => {
+      const entries = readPath(value, `${config.inferenceField}.shadow`);
+      if (!Array.isArray(entries) || entries.length === 0) return [];
+      const verdicts: ShadowVerdict[] = [];
+      for (const entry of entries as { candidate_id: string; model_id: string; scores: Record<string, number> }[]) {
+        try {
+          const seen = record.withValue({ ...value, [config.inferenceField]: entry });
+          const v = verdictOf(seen, entry.scores);
+          verdicts.push({ candidate_id: entry.candidate_id, model_id: entry.model_id, ...v, scores: entry.scores });
+        } catch (error) {
+          if (!(error instanceof PoisonRecordError)) throw error;
+          ctx.metrics.count("shadow_undecided");
+        }
+      }
+      return verdicts;
+    };
+
     return {
       init(context) {
         ctx = context;
@@ -110,6 +131,7 @@ export const decideProcessor = defineProcessor({
           );
         }
         const verdict: Verdict = verdictOf(record, scores);
+        const shadow = shadowVerdicts(record, value);
         const stage = {
           name: ctx.processorName,
           started_at: started,
@@ -117,7 +139,7 @@ export const decideProcessor = defineProcessor({
           batch_size: 1,
         };
         ctx.metrics.count(`decision_${verdict.decision satisfies Decision}`);
-        ctx.forward(record.withValue(agentDecision(record, value, verdict, config, ctx, stage)));
+        ctx.forward(record.withValue(agentDecision(record, value, verdict, config, ctx, stage, shadow)));
       },
     };
   },

@@ -4,13 +4,16 @@
  *   table in the store (a null value deletes); each stream record is joined with the table's current value.
  * - `window`: stream-stream. Records of both sides are kept for `withinMs`; a record is joined with every record
  *   of the other side with the same key whose event time is within `withinMs` of its own (a decision and its
- *   outcome). Records older than the window plus grace (by stream time) are removed.
+ *   outcome). Records older than the window plus grace (by stream time) are removed. With `on`, records pair
+ *   by a value field both sides carry (a decision id) instead of the record key, within the partition.
  * Both inputs must be co-partitioned (same key, same partition count), as in Kafka Streams; the joined value is
  * the stream (left) value with the other side's value under `as`.
  */
 import { z } from "zod";
+import { PoisonRecordError } from "../core/errors.ts";
 import type { KeyValueStore, Processor, ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor } from "./define.ts";
+import { readPath } from "./feature-vector.ts";
 import { sortableNumber, storeKey } from "./stores.ts";
 
 export const joinConfig = z.strictObject({
@@ -24,6 +27,8 @@ export const joinConfig = z.strictObject({
       withinMs: z.number().int().positive(),
       /** Extra time records are kept for out-of-order partners. @default 0 */
       graceMs: z.number().int().nonnegative().default(0),
+      /** Value field both sides carry that pairs them (`decision_id`), instead of the key; the key still partitions. @default the record key */
+      on: z.string().min(1).optional(),
     })
     .optional(),
   /** `inner` drops stream records without a partner (counted as `join_misses`); `left` forwards them with `as: null` (table joins). @default "inner" */
@@ -91,14 +96,28 @@ export const joinProcessor = defineProcessor({
       }
     };
 
+    /** The key a stream-stream pair shares: the `on` field of the value, else the record key. */
+    const pairKey = (record: StreamRecord): string => {
+      const on = window?.on;
+      if (on === undefined) return storeKey(record.key);
+      const value =
+        typeof record.value === "object" && record.value !== null
+          ? readPath(record.value as Record<string, unknown>, on)
+          : undefined;
+      if (typeof value !== "string" && typeof value !== "number") {
+        throw new PoisonRecordError(`${ctx.processorName}: join field ${on} is missing or not text`);
+      }
+      return String(value);
+    };
+
     return {
       init(context) {
         ctx = context;
         kv = context.keyValueStore(config.store ?? context.processorName);
       },
       process(record) {
+        if (window !== undefined) return streamStream(record, pairKey(record));
         const key = storeKey(record.key);
-        if (window !== undefined) return streamStream(record, key);
         if (record.source.topic === table!.topic) {
           if (record.value === null || record.value === undefined) kv.delete(tableKey(key));
           else kv.put(tableKey(key), record.value);

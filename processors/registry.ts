@@ -7,6 +7,7 @@ import { branchProcessor } from "./branch.ts";
 import { countProcessor } from "./count.ts";
 import { customProcessor } from "./custom.ts";
 import { decideProcessor } from "./decide.ts";
+import { outcomeProcessor } from "./decision-outcome.ts";
 import { dedupeProcessor } from "./dedupe.ts";
 import type { ProcessorDefinition } from "./define.ts";
 import { embedProcessor } from "./embed-tfjs.ts";
@@ -38,6 +39,7 @@ export const processorRegistry = {
   route: routeProcessor,
   recent: recentProcessor,
   remember: rememberProcessor,
+  outcome: outcomeProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -90,6 +90,23 @@ function parseForce(value: string | undefined): BackendName | "auto" {
 export async function selectBackend(options: BackendOptions = {}): Promise<BackendChoice> {
   const force = options.force ?? parseForce(process.env[BACKEND_ENV]);
   if (current && (force === "auto" || force === current.name)) return current;
+  // One selection at a time: two tasks starting together must not both set the backend up, or tensors made on
+  // the first (a model's weights) are missing from the second ("Cannot read properties of undefined").
+  const pending = selecting?.force === force ? selecting.choice : undefined;
+  if (pending) return pending;
+  const choice = (selecting?.choice ?? Promise.resolve()).catch(() => {}).then(() => choose(force, options));
+  selecting = { force, choice };
+  try {
+    return await choice;
+  } finally {
+    if (selecting?.choice === choice) selecting = undefined;
+  }
+}
+
+let selecting: { force: BackendName | "auto"; choice: Promise<BackendChoice> } | undefined;
+
+async function choose(force: BackendName | "auto", options: BackendOptions): Promise<BackendChoice> {
+  if (current && (force === "auto" || force === current.name)) return current;
   const order: readonly BackendName[] = force === "auto" ? BACKENDS : [force];
   const fallbacksTried: { backend: BackendName; reason: string }[] = [];
   for (const name of order) {

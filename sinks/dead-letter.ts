@@ -29,6 +29,34 @@ export function defaultDeadLetterTopic(applicationId: string): string {
   return `${applicationId}.dlq`;
 }
 
+/** Bytes of dead letters per produce request, at most (one larger letter goes alone). */
+export const DLQ_REQUEST_BYTES = 512 * 1024;
+
+const sizeOf = (v: HeaderValue | HeaderValue[] | Buffer | string | null | undefined): number =>
+  v === null || v === undefined ? 0 : Array.isArray(v) ? v.reduce((n, x) => n + sizeOf(x), 0) : Buffer.byteLength(v);
+
+/** Splits messages, in order, into groups of at most `limit` bytes (key, value, header names and values). */
+export function byRequestSize(messages: readonly OutgoingMessage[], limit: number): OutgoingMessage[][] {
+  const groups: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size =
+      sizeOf(m.key) +
+      sizeOf(m.value) +
+      Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + sizeOf(v), 0);
+    if (current.length > 0 && bytes + size > limit) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 /** Headers a dead letter carries besides the original ones. */
 export const DLQ_HEADERS = {
   errorClass: "sluice-dlq-error-class",
@@ -105,7 +133,9 @@ export class DeadLetterWriter {
     if (letters.length === 0) return;
     const messages = letters.map((letter) => this.toMessage(letter));
     try {
-      await this.sender.send(this.topic, messages);
+      // In requests of at most ~512 KiB: a whole failed micro-batch in one request can pass the broker's
+      // message.max.bytes (1 MiB by default) and would then never be written (seen: 635 letters of 80 floats).
+      for (const chunk of byRequestSize(messages, DLQ_REQUEST_BYTES)) await this.sender.send(this.topic, chunk);
     } catch (error) {
       throw inContext(`dead-letter: writing ${letters.length} records to ${this.topic}`, error);
     }

@@ -9,6 +9,7 @@ import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { compileForRun } from "../../topologies/compiler-services.ts";
 import { Application } from "../../topologies/runtime/application.ts";
+import { startControlReader } from "../../topologies/runtime/control-reader.ts";
 import { type HealthSource, startHttpServer } from "../../topologies/runtime/http-server.ts";
 import { authFailure, checkKafkaAccess } from "../../topologies/runtime/kafka/kafkajs-access.ts";
 import { kafkaConfig } from "../../topologies/runtime/kafka/kafkajs-client.ts";
@@ -45,6 +46,8 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   };
   const server = await serveHealth(options.metricsPort, health, logger);
   await startTracingSdk(logger);
+  // Rollouts (`sluice rollout`): the control topic's latest weights before the first record, then as they change.
+  const control = await startControlReader(topology, logger);
   const done = new Promise<void>((resolve) => {
     app = new Application({
       topology,
@@ -80,6 +83,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
     });
   });
   await done;
+  await control?.stop().catch(() => {});
   server?.close();
   // Everything is drained, committed and closed: a client handle left open must not keep a stopped member alive.
   setTimeout(() => process.exit(process.exitCode ?? (fatal === undefined ? 0 : 1)), 3000).unref();

@@ -28,6 +28,20 @@ export function sampleDecision(topic: string, partition: number, offset: number,
     run_id: runId,
     model_id: n % 3 === 0 ? "sha256:model-v2" : "sha256:model-v1",
     model_backend: "tfjs-node",
+    model_variant: n % 10 === 0 ? "v3-canary" : "primary",
+    shadow:
+      n % 5 === 0
+        ? [
+            {
+              candidate_id: "v4-shadow",
+              model_id: "sha256:model-v4",
+              decision: DECISIONS[(n + (n % 3 === 0 ? 1 : 0)) % 4] as AgentDecision["decision"],
+              confidence: 0.6,
+              reason: "threshold",
+              scores: { auto_resolve: 0.25, escalate_to_human: 0.25, route_to_sales: 0.25, flag_fraud: 0.25 },
+            },
+          ]
+        : [],
     encoder_model_id: "sha256:encoder-v1",
     kb_table: "kb_docs",
     kb_version: 4,

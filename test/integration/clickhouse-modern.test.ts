@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { confusionSql, precisionRecallSql, shadowComparisonSql, summarySql } from "../../analytics/eval-queries.ts";
 import { renderMigrations } from "../../analytics/migrate.ts";
 import { readSqlFile } from "../../analytics/sql.ts";
 import { decisionRecords } from "../../ops/clickhouse/sample-decisions.ts";
@@ -60,6 +61,19 @@ const samples: Record<string, StreamRecord[]> = {
       headers: { "sluice-output-index": "0" },
       record_time: at,
       failed_at: at + 5,
+    }),
+  ),
+  decision_outcomes: [0, 1, 2].map((i) =>
+    record("ticket-outcomes", i, {
+      decision_id: `enterprise-events/0@${i}#live`,
+      outcome_id: `o${i}`,
+      tenant_id: `tenant-${i}`,
+      outcome: "resolved",
+      actual_decision: "auto_resolve",
+      outcome_time: at + 60_000,
+      outcome_ms: at + 60_000,
+      joined: 0,
+      time_to_outcome_ms: null,
     }),
   ),
   pipeline_metrics: [0, 1].map((i) =>
@@ -137,5 +151,22 @@ describe.skipIf(!hasChdb())("ClickHouse DDL and queries on current ClickHouse (c
       expect({ file, error: result?.error }).toEqual({ file, error: undefined });
       expect(result?.rows?.length, file).toBeGreaterThan(0);
     });
+    // Online evaluation (decision_eval view) and the shadow comparison (rows the materialized view copied).
+    const by = ["model", "variant", "agent", "tenant", "day"] as const;
+    const evaluated = chdb(
+      [
+        summarySql({}, by, { dateTime64: true }),
+        precisionRecallSql({}, ["model"], { dateTime64: true }),
+        confusionSql({}, [], { dateTime64: true }),
+        shadowComparisonSql({}),
+      ].map((sql) => ({ sql, rows: true })),
+    );
+    for (const result of evaluated.results) {
+      expect(result.error).toBeUndefined();
+      expect(result.rows?.length).toBeGreaterThan(0);
+    }
+    const summed = evaluated.results[0]?.rows ?? [];
+    expect(summed.reduce((n, r) => n + Number(r.with_outcome), 0)).toBe(3);
+    expect(summed.reduce((n, r) => n + Number(r.decisions), 0)).toBe(500);
   });
 });

@@ -35,9 +35,19 @@ export async function auditFacts(topology: CompiledTopology): Promise<AuditFacts
   const path = (p: string) => (isAbsolute(p) ? p : resolve(topology.baseDir, p));
   for (const node of topology.nodes.values()) {
     if (node.kind !== "processor") continue;
-    const config = node.config as { model?: string; encoder?: string; db?: string; table?: string };
+    const config = node.config as {
+      model?: string;
+      encoder?: string;
+      db?: string;
+      table?: string;
+      candidates?: { model: string }[];
+    };
     const type = node.definition.type;
     if ((type === "infer" || type === "embed") && config.model) modelIds.push(await modelIdOf(path(config.model)));
+    // Candidate models (shadow, canary) ran too: list them after the primary.
+    for (const candidate of type === "infer" ? (config.candidates ?? []) : []) {
+      modelIds.push(await modelIdOf(path(candidate.model)));
+    }
     if (type === "enrich" && config.db && config.table) {
       kbTable = config.table;
       try {
@@ -53,7 +63,8 @@ export async function auditFacts(topology: CompiledTopology): Promise<AuditFacts
 
 export async function writeAuditEvent(
   sink: Sink,
-  event: "start" | "stop",
+  /** `start`/`stop` of a run; `rollout_promote`/`rollout_rollback` from `sluice rollout`. */
+  event: "start" | "stop" | "rollout_promote" | "rollout_rollback",
   run: { applicationId: string; runId: string; groupId: string; facts: AuditFacts; details?: Record<string, unknown> },
 ): Promise<void> {
   const value = {

@@ -105,7 +105,10 @@ describe("ops/k8s", () => {
 
 describe("ops/grafana/sluice-dashboard.json", () => {
   const dashboard = JSON.parse(readFileSync(path.join(ROOT, "ops/grafana/sluice-dashboard.json"), "utf8"));
-  const exprs: string[] = dashboard.panels.flatMap((p: Doc) => (p.targets ?? []).map((t: Doc) => t.expr));
+  // Prometheus targets (`expr`); the decision-quality panels query ClickHouse (`rawSql`).
+  const exprs: string[] = dashboard.panels.flatMap((p: Doc) =>
+    (p.targets ?? []).filter((t: Doc) => t.expr !== undefined).map((t: Doc) => t.expr),
+  );
   const defined = new Map(
     Object.values(metrics).map((m) => {
       const { name, labelNames } = m as unknown as { name: string; labelNames: string[] };
