@@ -34,6 +34,12 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   const early = () => process.exit(EXIT.OK);
   process.once("SIGTERM", early);
   process.once("SIGINT", early);
+  // cli/bin.mjs covered the module loading the same way: this handler replaces its.
+  const loading = (globalThis as { sluiceStopWhileLoading?: () => void }).sluiceStopWhileLoading;
+  if (loading) {
+    process.off("SIGTERM", loading);
+    process.off("SIGINT", loading);
+  }
   const topology = compileForRun(loadTopologyFile(file)); // the checks `sluice validate` makes, before connecting
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });

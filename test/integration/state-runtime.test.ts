@@ -18,6 +18,8 @@ import { committedOffsets, createTopics, kafka, readTopic } from "../helpers/str
 
 const EVENTS = Number(process.env.SLUICE_STATE_EVENTS ?? 200_000);
 const KEYS = 5_000;
+/** The longest each step of the big count may take (about 2 ms per event on this 2-core machine, loaded). */
+const WAIT_MS = Math.max(240_000, EVENTS * 2);
 const WINDOW_MS = 60_000;
 /** Recent event times: the broker's retention would delete records (and outputs) stamped months ago. */
 const T0 = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30 * WINDOW_MS;
@@ -140,11 +142,11 @@ describe("state stores in sluice run", () => {
     const a = member(file, "a");
     const b = member(file, "b");
     // Kill one member once about a third of the updates are out: its partitions move, their stores are restored.
-    await readTopic(output, Math.floor(EVENTS / 3), { timeoutMs: 240_000 });
+    await readTopic(output, Math.floor(EVENTS / 3), { timeoutMs: WAIT_MS });
     b.child.kill("SIGKILL");
     expect(await b.exited).toBe("SIGKILL");
     const committed = async () => [...(await committedOffsets(app, input)).values()].reduce((x, y) => x + y, 0);
-    await waitFor(async () => (await committed()) === EVENTS, 240_000, "every input committed").catch(
+    await waitFor(async () => (await committed()) === EVENTS, WAIT_MS, "every input committed").catch(
       (error: unknown) => {
         throw new Error(`${String(error)}\n${a.output().slice(-3000)}`);
       },
@@ -158,7 +160,7 @@ describe("state stores in sluice run", () => {
     expect(a.output()).toMatch(/state restored/);
     a.child.kill("SIGTERM");
     expect(await a.exited).toBe(0);
-  });
+  }, 2 * WAIT_MS + 120_000);
 
   it("exactly-once: the count's changelog writes commit in the chunk's transaction; after a kill -9 every update appears once", async () => {
     const app = uniqueName("state-eos");
