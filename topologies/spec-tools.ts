@@ -4,7 +4,7 @@
  * present, MCP transports with exactly one of `url` and `command`. Each problem is reported at its line:column.
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.ts";
+import type { ConfigError } from "../core/errors.ts";
 import { toolModuleSpecifier } from "../processors/tools/module-transport.ts";
 import { compileJsonSchema } from "../processors/tools/tool-handle.ts";
 import { toolSpec } from "../processors/tools/tool-spec.ts";

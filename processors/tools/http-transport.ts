@@ -4,7 +4,13 @@
  * call's `Idempotency-Key`. 2xx → the JSON result; 4xx (except 408 and 429) → rejected; the rest → unavailable.
  */
 import type { HttpTransportSpec } from "./tool-spec.ts";
-import { type ListedSchemas, type ToolRequest, ToolRejectedError, type ToolTransport, ToolUnavailableError } from "./transport.ts";
+import {
+  type ListedSchemas,
+  ToolRejectedError,
+  type ToolRequest,
+  type ToolTransport,
+  ToolUnavailableError,
+} from "./transport.ts";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

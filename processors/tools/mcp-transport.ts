@@ -12,8 +12,8 @@ import { ConfigError } from "../../core/errors.ts";
 import type { McpTransportSpec } from "./tool-spec.ts";
 import {
   type ListedSchemas,
-  type ToolRequest,
   ToolRejectedError,
+  type ToolRequest,
   type ToolTransport,
   ToolUnavailableError,
   unavailable,

@@ -8,7 +8,13 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, isRetriable } from "../../core/errors.ts";
 import type { ModuleTransportSpec } from "./tool-spec.ts";
-import { type ListedSchemas, type ToolRequest, ToolRejectedError, type ToolTransport, unavailable } from "./transport.ts";
+import {
+  type ListedSchemas,
+  ToolRejectedError,
+  type ToolRequest,
+  type ToolTransport,
+  unavailable,
+} from "./transport.ts";
 
 /** What a tool module exports. */
 export type ToolFunction = (
@@ -20,7 +26,8 @@ export type ToolFunction = (
 export function toolModuleSpecifier(module: string, baseDir: string): string {
   if (!module.startsWith(".") && !isAbsolute(module)) return module;
   const path = resolve(baseDir, module);
-  if (!existsSync(path)) throw new ConfigError([{ path: "transport.module", message: `module file not found: ${path}` }]);
+  if (!existsSync(path))
+    throw new ConfigError([{ path: "transport.module", message: `module file not found: ${path}` }]);
   return pathToFileURL(path).href;
 }
 

@@ -98,7 +98,9 @@ export class ToolHandle {
   /** Checks the arguments against the input schema; a failure is poison. */
   checkInput(args: Record<string, unknown>): void {
     if (this.validateInput && !this.validateInput(args)) {
-      throw new PoisonRecordError(`tool ${this.spec.name}: arguments fail the input schema: ${problems(this.validateInput)}`);
+      throw new PoisonRecordError(
+        `tool ${this.spec.name}: arguments fail the input schema: ${problems(this.validateInput)}`,
+      );
     }
   }
 
@@ -133,7 +135,9 @@ export class ToolHandle {
     }
     if (this.validateOutput && !this.validateOutput(result)) {
       metrics.toolCalls.inc({ ...labels, status: "rejected" });
-      throw new PoisonRecordError(`tool ${this.spec.name}: result fails the output schema: ${problems(this.validateOutput)}`);
+      throw new PoisonRecordError(
+        `tool ${this.spec.name}: result fails the output schema: ${problems(this.validateOutput)}`,
+      );
     }
     metrics.toolCalls.inc({ ...labels, status: "ok" });
     return result;

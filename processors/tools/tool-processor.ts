@@ -35,7 +35,11 @@ export const toolConfig = z.strictObject({
       /** The journal's state store. @default "<node>-journal" */
       store: z.string().min(1).optional(),
       /** How long a journaled outcome is kept. @default 604800000 (7 days) */
-      ttlMs: z.number().int().positive().default(7 * 24 * 3_600_000),
+      ttlMs: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3_600_000),
     })
     .prefault({}),
 });
@@ -74,7 +78,9 @@ export const toolProcessor = defineProcessor({
     const spec = env.tools?.find((t) => t.name === config.call);
     if (spec === undefined) {
       const known = (env.tools ?? []).map((t) => t.name).join(", ") || "none";
-      throw new ConfigError([{ path: "call", message: `no tool named "${config.call}" in tools: (declared: ${known})` }]);
+      throw new ConfigError([
+        { path: "call", message: `no tool named "${config.call}" in tools: (declared: ${known})` },
+      ]);
     }
     const names = Object.keys(config.arguments);
     const argExpressions = compileExpressions(names.map((n) => [`arguments.${n}`, config.arguments[n]!] as const));
@@ -97,7 +103,14 @@ export const toolProcessor = defineProcessor({
       ordinals.set(lineage, ordinal + 1);
       const liveReplay = mode === "live" && ctx.runId !== "live" ? ctx.runId : undefined;
       const key = idempotencyKey(ctx, record.source, spec.name, ordinal, liveReplay);
-      return { record, value, args, hash: argumentsHash(args), key, tenant: typeof tenantRaw === "string" ? tenantRaw : "" };
+      return {
+        record,
+        value,
+        args,
+        hash: argumentsHash(args),
+        key,
+        tenant: typeof tenantRaw === "string" ? tenantRaw : "",
+      };
     };
 
     const count = (status: string) => metrics.toolCalls.inc({ topology: ctx.applicationId, tool: spec.name, status });
@@ -128,18 +141,35 @@ export const toolProcessor = defineProcessor({
         return { result: null, status: "budget_exhausted", latency: 0, cost: 0 };
       }
       if (mode === "live" && ctx.runId !== "live") {
-        ctx.logger.warn({ tool: spec.name, idempotencyKey: p.key }, "replay makes a live tool call (--allow-side-effects)");
+        ctx.logger.warn(
+          { tool: spec.name, idempotencyKey: p.key },
+          "replay makes a live tool call (--allow-side-effects)",
+        );
       }
       const started = performance.now();
       try {
         const result = await handle.call(p.args, p.key, p.tenant);
         const latency = performance.now() - started;
-        journal.record(p.key, { status: "ok", result, args_hash: p.hash, latency_ms: latency, cost: spec.cost, at: ctx.now() });
+        journal.record(p.key, {
+          status: "ok",
+          result,
+          args_hash: p.hash,
+          latency_ms: latency,
+          cost: spec.cost,
+          at: ctx.now(),
+        });
         return { result, status: "ok", latency, cost: spec.cost };
       } catch (error) {
         if (error instanceof PoisonRecordError) {
           const latency = performance.now() - started;
-          journal.record(p.key, { status: "rejected", reason: error.message, args_hash: p.hash, latency_ms: latency, cost: spec.cost, at: ctx.now() });
+          journal.record(p.key, {
+            status: "rejected",
+            reason: error.message,
+            args_hash: p.hash,
+            latency_ms: latency,
+            cost: spec.cost,
+            at: ctx.now(),
+          });
         } else handle.budget.refund(p.tenant);
         throw error;
       }
@@ -162,7 +192,10 @@ export const toolProcessor = defineProcessor({
       async init(context) {
         ctx = context;
         mode = ctx.runId === "live" ? "call" : replayModeOf(spec);
-        journal = new ToolJournal(ctx.keyValueStore<JournalEntry>(journalStore(config, ctx.processorName)), config.journal.ttlMs);
+        journal = new ToolJournal(
+          ctx.keyValueStore<JournalEntry>(journalStore(config, ctx.processorName)),
+          config.journal.ttlMs,
+        );
         tools = toolSetFor(env.tools!, env.baseDir, ctx.applicationId).acquire();
         handle = tools.handle(spec.name);
         if (mode === "call" || mode === "live") {
