@@ -1,11 +1,11 @@
 /**
- * A small payments-risk HTTP service for the agent-desk example and the tool tests: `POST /risk` with
- * `{account_id, amount, currency?}` answers `{account_id, score, level}` and records the call as a side effect
+ * A small payments-risk HTTP service for the agent-desk example and the tool tests: `POST /risk` (or `/risk/<account_id>`)
+ * with `{account_id, amount, currency?}` answers `{account_id, score, level}` and records the call as a side effect
  * keyed by its `Idempotency-Key` (a repeated key gets the first answer, no new effect). `GET /counters` reports
  * what it received (ops/tools/counters.ts). Inputs it refuses: `amount < 0` → 400, `account_id` starting with
  * `blocked` → 422; `account_id` starting with `malformed` gets an answer that breaks the declared output schema.
  *
- *   node --import tsx ops/tools/payments-risk-server.ts --port 0 [--state /tmp/risk.jsonl] [--delay-ms 5]
+ *   node --import tsx ops/tools/payments-risk-server.ts --port 0 [--state /tmp/risk.jsonl] [--delay-ms 5] [--token T]
  * prints `{"listening":<port>}` on stdout once it accepts connections; stops on SIGTERM.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -14,6 +14,8 @@ import { CallCounters, option } from "./counters.ts";
 const port = Number(option("port", "RISK_PORT", "0"));
 const delayMs = Number(option("delay-ms", "RISK_DELAY_MS", "0"));
 const stateFile = option("state", "RISK_STATE_FILE", "");
+/** When set, requests must carry `Authorization: Bearer <token>` (else 401). */
+const token = option("token", "RISK_TOKEN", "");
 const counters = new CallCounters(stateFile === "" ? undefined : stateFile);
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -36,6 +38,10 @@ function score(account: string, amount: number): number {
 }
 
 async function risk(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (token !== "" && req.headers.authorization !== `Bearer ${token}`) {
+    counters.rejected++;
+    return send(res, 401, { error: "missing or wrong bearer token" });
+  }
   const key = req.headers["idempotency-key"];
   const seen = counters.request(typeof key === "string" ? key : undefined);
   if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -47,7 +53,8 @@ async function risk(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counters.rejected++;
     return send(res, 400, { error: "body is not JSON" });
   }
-  const account = String(input.account_id ?? "");
+  const fromPath = (req.url ?? "").split("?")[0]?.split("/")[2];
+  const account = fromPath ? decodeURIComponent(fromPath) : String(input.account_id ?? "");
   const amount = Number(input.amount);
   if (!Number.isFinite(amount) || amount < 0) {
     counters.rejected++;
