@@ -117,25 +117,27 @@ describe("tool processor with the payments-risk HTTP server", () => {
 
   it("with the server down the batch fails as transient and the circuit opens; it closes once the server is back", async () => {
     const down = await startToolServer("payments-risk-server", ["--token", "s3cret"]);
-    const port = down.port;
-    const env = { RISK_URL: down.url, RISK_TOKEN: "s3cret" };
-    const driver = await toolDriver(paymentsTopology(httpTool(), RISK_ARGUMENTS, "http-down"), { env });
-    drivers.push(driver);
-    await driver.pipeInput("payments", [payment("a-0", 1)]);
-    await down.stop();
-    const failure = await driver.pipeInput("payments", [payment("a-1", 1)]).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(TransientError);
-    expect(await circuitOpen("http-down", "risk")).toBe(1);
-    const open = await driver.pipeInput("payments", [payment("a-2", 1)]).catch((e: unknown) => e);
-    expect((open as Error).message).toMatch(/circuit open/);
-    const back = await startToolServer("payments-risk-server", ["--token", "s3cret", "--port", String(port)]);
+    let back: ToolServer | undefined;
     try {
+      const port = down.port;
+      const env = { RISK_URL: down.url, RISK_TOKEN: "s3cret" };
+      const driver = await toolDriver(paymentsTopology(httpTool(), RISK_ARGUMENTS, "http-down"), { env });
+      drivers.push(driver);
+      await driver.pipeInput("payments", [payment("a-0", 1)]);
+      await down.stop();
+      const failure = await driver.pipeInput("payments", [payment("a-1", 1)]).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(TransientError);
+      expect(await circuitOpen("http-down", "risk")).toBe(1);
+      const open = await driver.pipeInput("payments", [payment("a-2", 1)]).catch((e: unknown) => e);
+      expect((open as Error).message).toMatch(/circuit open/);
+      back = await startToolServer("payments-risk-server", ["--token", "s3cret", "--port", String(port)]);
       await new Promise((r) => setTimeout(r, 600));
       await driver.pipeInput("payments", [payment("a-3", 1)]);
       expect(await circuitOpen("http-down", "risk")).toBe(0);
       expect((await back.counters()).requests).toBe(1);
     } finally {
-      await back.stop();
+      await down.stop();
+      await back?.stop();
     }
   });
 });
