@@ -14,8 +14,8 @@ export const httpTransportSpec = z.strictObject({
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
   /** URL template: `{name}` is replaced by the URL-encoded argument `name` (`${VAR}` is resolved at load time). */
   url: z.string().regex(/^https?:\/\//, "an http:// or https:// URL"),
-  /** Extra request headers (values may come from `${VAR}` or `${file:…}`). @default {} */
-  headers: z.record(z.string(), secretText()).default({}),
+  /** Extra request headers (values may come from `${VAR}` or `${file:…}`); redacted in printouts. @default {} */
+  headers: z.record(z.string(), z.string()).meta({ secret: true }).default({}),
   /** `bearer: <token>` or `basic: {username, password}`. @default none */
   auth: z
     .union([
