@@ -32,6 +32,11 @@ export const toolConfig = z.strictObject({
   lineageField: z.string().min(1).default("tool_calls"),
   journal: z
     .strictObject({
+      /**
+       * Journal each call (exactly once in effect). Turn off only for read-only tools, where a redelivery may
+       * call again: then no store is declared and nothing is looked up. @default true
+       */
+      enabled: z.boolean().default(true),
       /** The journal's state store. @default "<node>-journal" */
       store: z.string().min(1).optional(),
       /** How long a journaled outcome is kept. @default 604800000 (7 days) */
@@ -73,7 +78,7 @@ export const toolProcessor = defineProcessor({
   type: "tool",
   summary: "calls a declared tool (HTTP, MCP, module) once in effect: journaled, idempotency-keyed, limited",
   config: toolConfig,
-  stores: (config, node) => [{ name: journalStore(config, node), kind: "keyValue" }],
+  stores: (config, node) => (config.journal.enabled ? [{ name: journalStore(config, node), kind: "keyValue" }] : []),
   create: (config, env): Processor => {
     const spec = env.tools?.find((t) => t.name === config.call);
     if (spec === undefined) {
@@ -90,7 +95,7 @@ export const toolProcessor = defineProcessor({
     let ctx: ProcessorContext;
     let tools: ToolSet;
     let handle: ToolHandle;
-    let journal: ToolJournal;
+    let journal: Pick<ToolJournal, "get" | "record">;
     let mode: ReplayMode | "call";
 
     const plan = (record: StreamRecord, ordinals: Map<string, number>): Planned => {
@@ -192,10 +197,12 @@ export const toolProcessor = defineProcessor({
       async init(context) {
         ctx = context;
         mode = ctx.runId === "live" ? "call" : replayModeOf(spec);
-        journal = new ToolJournal(
-          ctx.keyValueStore<JournalEntry>(journalStore(config, ctx.processorName)),
-          config.journal.ttlMs,
-        );
+        journal = config.journal.enabled
+          ? new ToolJournal(
+              ctx.keyValueStore<JournalEntry>(journalStore(config, ctx.processorName)),
+              config.journal.ttlMs,
+            )
+          : { get: () => undefined, record: () => {} };
         tools = toolSetFor(env.tools!, env.baseDir, ctx.applicationId).acquire();
         handle = tools.handle(spec.name);
         if (mode === "call" || mode === "live") {

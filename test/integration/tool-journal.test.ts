@@ -110,6 +110,7 @@ describe("tool journal in sluice run", () => {
     await createTopics([
       { topic: input, partitions: 4 },
       { topic: output, partitions: 4 },
+      { topic: `${app}.dlq`, partitions: 1 },
     ]);
     await produceAccounts(input, 0, N);
     const server = await startToolServer("payments-risk-server", ["--delay-ms", "2"]);
@@ -117,7 +118,9 @@ describe("tool journal in sluice run", () => {
     const file = topology(app, input, output, server.url);
     const a = member(file, "a");
     const b = member(file, "b");
-    await waitFor(async () => (await server.counters()).effects >= N / 3, 60_000, "a third of the calls");
+    await waitFor(async () => (await server.counters()).effects >= N / 3, 60_000, "a third of the calls").catch((e) => {
+      throw new Error(`${String(e)}\n${a.output().slice(-2000)}`);
+    });
     b.child.kill("SIGKILL");
     expect(await b.exited).toBe("SIGKILL");
     await waitFor(async () => (await committed(app, input)) === N, 60_000, "every input committed").catch((e) => {
@@ -147,6 +150,7 @@ describe("tool journal in sluice run", () => {
     await createTopics([
       { topic: input, partitions: 2 },
       { topic: output, partitions: 2 },
+      { topic: `${app}.dlq`, partitions: 1 },
     ]);
     const port = await freePort();
     const metricsPort = await freePort();
@@ -154,7 +158,9 @@ describe("tool journal in sluice run", () => {
     servers.push(server);
     const a = member(topology(app, input, output, server.url), "outage", metricsPort);
     await produceAccounts(input, 0, 500);
-    await waitFor(async () => (await committed(app, input)) === 500, 60_000, "the first 500 committed");
+    await waitFor(async () => (await committed(app, input)) === 500, 60_000, "the first 500 committed").catch((e) => {
+      throw new Error(`${String(e)}\n${a.output().slice(-2000)}`);
+    });
     const before = await server.counters();
     await server.stop();
     const stopped = Date.now();
