@@ -48,6 +48,8 @@ export class ToolHandle {
   private validateInput: ValidateFunction | undefined;
   private validateOutput: ValidateFunction | undefined;
   private opened: Promise<void> | undefined;
+  /** Why the last failed attempt failed: named when the circuit is open. */
+  private lastFailure: string | undefined;
   description: string;
 
   constructor(
@@ -118,7 +120,12 @@ export class ToolHandle {
     let result: unknown;
     try {
       result = await this.limits.run(tenant, () =>
-        this.policy.execute(({ signal }) => this.transport.call({ args, idempotencyKey, signal })),
+        this.policy.execute(({ signal }) =>
+          this.transport.call({ args, idempotencyKey, signal }).catch((error: unknown) => {
+            if (!(error instanceof ToolRejectedError)) this.lastFailure = (error as Error).message ?? String(error);
+            throw error;
+          }),
+        ),
       );
     } catch (error) {
       if (error instanceof ToolRejectedError) {
@@ -127,7 +134,10 @@ export class ToolHandle {
       }
       metrics.toolCalls.inc({ ...labels, status: "unavailable" });
       if (error instanceof BrokenCircuitError) {
-        throw new TransientError(`tool ${this.spec.name}: circuit open after repeated failures`, { cause: error });
+        const last = this.lastFailure ? ` (last: ${this.lastFailure})` : "";
+        throw new TransientError(`tool ${this.spec.name}: circuit open after repeated failures${last}`, {
+          cause: error,
+        });
       }
       throw unavailable(this.spec.name, error);
     } finally {
