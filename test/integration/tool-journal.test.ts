@@ -70,7 +70,7 @@ tools:
     input: { type: object, required: [account_id, amount] }
     output: { type: object, required: [score, level] }
     transport: { type: http, url: "${riskUrl}/risk" }
-    timeoutMs: 1000
+    timeoutMs: 5000
     retry: { attempts: 2, initialDelayMs: 50, maxDelayMs: 200 }
     circuitBreaker: { consecutiveFailures: 3, halfOpenAfterMs: 2000 }
 processors:
