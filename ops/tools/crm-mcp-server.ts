@@ -4,11 +4,14 @@
  * output schemas, and counts calls by the `_meta.idempotencyKey` each carries (ops/tools/counters.ts): a repeated
  * key gets the first answer. A `customer_id` starting with `unknown` is a tool error (`isError`).
  *
- *   node --import tsx ops/tools/crm-mcp-server.ts --port 0 [--state /tmp/crm.jsonl]
- * serves MCP at POST /mcp and counters at GET /counters; prints `{"listening":<port>}`; stops on SIGTERM.
+ *   node --import tsx ops/tools/crm-mcp-server.ts --port 0 [--state /tmp/crm.jsonl] [--stdio]
+ * serves MCP at POST /mcp and counters at GET /counters; prints `{"listening":<port>}`; stops on SIGTERM. With
+ * `--stdio` it speaks MCP on stdin/stdout instead (started by the client, which stops it), still serving
+ * counters over HTTP on `--port` (the listening line then goes to stderr).
  */
 import { createServer, type IncomingMessage } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 import { CallCounters, option } from "./counters.ts";
@@ -16,6 +19,7 @@ import { CallCounters, option } from "./counters.ts";
 const port = Number(option("port", "CRM_PORT", "0"));
 const stateFile = option("state", "CRM_STATE_FILE", "");
 const counters = new CallCounters(stateFile === "" ? undefined : stateFile);
+const stdio = process.argv.includes("--stdio");
 
 const TIERS = ["free", "pro", "enterprise"] as const;
 
@@ -64,7 +68,7 @@ const http = createServer((req, res) => {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method === "GET" && path === "/counters") {
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(counters.snapshot()));
+    res.end(JSON.stringify({ ...counters.snapshot(), pid: process.pid }));
     return;
   }
   if (path !== "/mcp" || req.method !== "POST") {
@@ -89,11 +93,16 @@ const http = createServer((req, res) => {
 
 http.listen(port, "127.0.0.1", () => {
   const address = http.address();
-  process.stdout.write(`${JSON.stringify({ listening: typeof address === "object" ? address?.port : port })}\n`);
+  const line = `${JSON.stringify({ listening: typeof address === "object" ? address?.port : port })}\n`;
+  (stdio ? process.stderr : process.stdout).write(line);
 });
-const stop = () => {
+if (stdio) {
+  await mcpServer().connect(new StdioServerTransport());
+  process.stdin.on("close", () => stop());
+}
+function stop(): void {
   http.close(() => process.exit(0));
   http.closeAllConnections();
-};
+}
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -46,6 +46,8 @@ export class ToolUnavailableError extends TransientError {}
 /** Wraps what a failed attempt threw: a rejection stays one, everything else is transient. */
 export function unavailable(tool: string, error: unknown): Error {
   if (error instanceof ToolRejectedError || error instanceof ToolUnavailableError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { message?: string; code?: string } } | null)?.cause;
+  const why = cause ? ` (${cause.code ?? cause.message ?? String(cause)})` : "";
+  const message = `${error instanceof Error ? error.message : String(error)}${why}`;
   return new ToolUnavailableError(`tool ${tool}: ${message}`, { cause: error });
 }

@@ -4,9 +4,12 @@
  * the DLQ, the rate limit counted per second at the server, the journal, dry-run, the circuit opening while the
  * server is down) and the CRM MCP server (tool and schemas listed from the server, `_meta.idempotencyKey`).
  */
+import { createServer } from "node:net";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TransientError } from "../../../core/errors.ts";
 import { registry } from "../../../core/metrics.ts";
+import { REPO_ROOT } from "../../../ops/repo-root.ts";
 import { configureToolReplay } from "../../../processors/tools/replay-mode.ts";
 import type { TopologyTestDriver } from "../../../topologies/test-driver.ts";
 import { startToolServer, type ToolServer } from "../../helpers/tool-servers.ts";
@@ -205,5 +208,56 @@ sinks:
     await again.pipeInput("tickets", [{ key: "c1", value: { customer: "cust-1" } }]);
     expect((await server.counters()).requests).toBe(2);
     expect((again.readValues("out")[0] as { crm: unknown }).crm).toEqual(out[0]?.crm);
+  });
+});
+
+describe("tool processor with the CRM MCP server over stdio", () => {
+  it("starts the server as its child, lists and calls the tool, and stops the child when the topology closes", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const server = join(REPO_ROOT, "ops/tools/crm-mcp-server.ts");
+    const yaml = `
+applicationId: crm-stdio
+kafka: { brokers: localhost:9092 }
+sources:
+  - { name: tickets, topic: tickets, value: { format: json } }
+tools:
+  - name: crm
+    transport: { type: mcp, tool: crm_lookup, command: [node, --import, tsx, "${server}", --stdio, --port, "${port}"] }
+processors:
+  - name: lookup
+    type: tool
+    from: tickets
+    tool: { call: crm, arguments: { customer_id: value.customer } }
+sinks:
+  - { name: out, type: kafka, from: lookup, kafka: { topic: enriched, value: { format: json } } }
+`;
+    const driver = await toolDriver(yaml);
+    let pid = 0;
+    try {
+      await driver.pipeInput("tickets", [{ key: "c1", value: { customer: "cust-7" } }]);
+      expect((driver.readValues("out")[0] as { crm: { customer_id: string } }).crm.customer_id).toBe("cust-7");
+      const counters = (await (await fetch(`http://127.0.0.1:${port}/counters`)).json()) as {
+        keys: string[];
+        pid: number;
+      };
+      expect(counters.keys).toEqual(["crm-stdio/tickets/0@0/lookup/crm"]);
+      pid = counters.pid;
+    } finally {
+      await driver.close();
+    }
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(pid, "SIGKILL");
+    expect(alive()).toBe(false);
   });
 });
