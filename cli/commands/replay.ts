@@ -27,7 +27,7 @@ export function registerReplayCommand(program: Command): void {
 Examples:
   sluice replay topologies/examples/support-triage.yaml --from 2026-11-24T00:00:00Z --to 2026-11-25T00:00:00Z --dry-run
   sluice replay topologies/examples/support-triage.yaml --from earliest --to latest --run-id backfill-7
-  sluice replay topologies/examples/agent-desk.yaml --from earliest --to latest --tools dry-run
+  sluice replay topologies/examples/payments-risk.yaml --from earliest --to latest --tools dry-run
 
 The live consumer group's offsets are never touched; outputs carry the run id (ClickHouse run_id, Kafka header
 sluice-run-id), so replayed rows never mix with live ones. Tools make no calls in a replay unless a tool is in

@@ -4,6 +4,7 @@
  * the DLQ, the rate limit counted per second at the server, the journal, dry-run, the circuit opening while the
  * server is down) and the CRM MCP server (tool and schemas listed from the server, `_meta.idempotencyKey`).
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,9 @@ import { TransientError } from "../../../core/errors.ts";
 import { registry } from "../../../core/metrics.ts";
 import { REPO_ROOT } from "../../../ops/repo-root.ts";
 import { configureToolReplay } from "../../../processors/tools/replay-mode.ts";
-import type { TopologyTestDriver } from "../../../topologies/test-driver.ts";
+import { compileTopology } from "../../../topologies/compiler.ts";
+import { TopologyTestDriver } from "../../../topologies/test-driver.ts";
+import { parseTopology } from "../../../topologies/yaml-loader.ts";
 import { startToolServer, type ToolServer } from "../../helpers/tool-servers.ts";
 import { payment, paymentsTopology, RISK_ARGUMENTS, RISK_SCHEMAS, sharedEngines, toolDriver } from "./helpers.ts";
 
@@ -259,5 +262,36 @@ sinks:
     for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
     if (alive()) process.kill(pid, "SIGKILL");
     expect(alive()).toBe(false);
+  });
+});
+
+describe("topologies/examples/payments-risk.yaml", () => {
+  it("scores over HTTP and looks up over MCP, against both real servers", async () => {
+    const risk = await startToolServer("payments-risk-server");
+    const crm = await startToolServer("crm-mcp-server");
+    let driver: TopologyTestDriver | undefined;
+    try {
+      const file = join(REPO_ROOT, "topologies/examples/payments-risk.yaml");
+      const loaded = parseTopology(readFileSync(file, "utf8"), {
+        file,
+        baseDir: join(REPO_ROOT, "topologies/examples"),
+        env: { RISK_URL: risk.url, CRM_URL: crm.url },
+      });
+      driver = await TopologyTestDriver.create(compileTopology(loaded));
+      await driver.pipeInput("payments", [
+        { key: "p1", value: { account: "acct-1", customer: "cust-1", amount: 120, tenant_id: "t1" } },
+        { key: "p2", value: { account: "blocked-2", customer: "cust-2", amount: 5, tenant_id: "t1" } },
+      ]);
+      const [scored] = driver.readValues("scored") as Array<{ risk: { level: string }; crm: { tier: string } }>;
+      expect(scored?.risk.level).toMatch(/low|medium|high/);
+      expect(scored?.crm.tier).toMatch(/free|pro|enterprise/);
+      expect(driver.deadLetters().map((d) => d.processor)).toEqual(["risk"]);
+      expect((await risk.counters()).requests).toBe(2);
+      expect((await crm.counters()).requests).toBe(1);
+    } finally {
+      await driver?.close();
+      await risk.stop();
+      await crm.stop();
+    }
   });
 });
