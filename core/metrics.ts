@@ -131,6 +131,25 @@ const live = {
     buckets: [0.05, 0.25, 1, 5, 15, 60, 300],
     registers: [registry],
   }),
+  toolCalls: new Counter({
+    name: "sluice_tool_calls_total",
+    help: "Tool calls by outcome: ok, rejected, unavailable, journal (answered from the journal), budget_exhausted, dry_run, not_journaled.",
+    labelNames: ["topology", "tool", "status"],
+    registers: [registry],
+  }),
+  toolCallLatency: new Histogram({
+    name: "sluice_tool_call_duration_seconds",
+    help: "Time of one tool call that reached the tool (with its retries and its wait for limits).",
+    labelNames: ["topology", "tool"],
+    buckets: SECONDS,
+    registers: [registry],
+  }),
+  toolCircuitOpen: new Gauge({
+    name: "sluice_tool_circuit_open",
+    help: "1 while a tool's circuit breaker is open (calls fail fast and the partitions calling it pause), else 0.",
+    labelNames: ["topology", "tool"],
+    registers: [registry],
+  }),
   clickhouseRows: new Counter({
     name: "sluice_clickhouse_rows_total",
     help: "Rows ClickHouse acknowledged, per sink.",

@@ -7,7 +7,14 @@ import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { readPath } from "./feature-vector.ts";
 import { type StageTiming, stagesOf } from "./stage-timing.ts";
 
-export const DECISIONS = ["auto_resolve", "escalate_to_human", "route_to_sales", "flag_fraud"] as const;
+export const DECISIONS = [
+  "auto_resolve",
+  "escalate_to_human",
+  "route_to_sales",
+  "flag_fraud",
+  /** A tool the decision needed was not called: its per-tenant budget was spent (a decide rule on `tool_calls`). */
+  "budget_exhausted",
+] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 export interface Verdict {
@@ -63,6 +70,32 @@ export interface AgentDecision {
   event_time: number;
   decided_at: number;
   stages: StageTiming[];
+  /** Tool calls made for this decision (the `tool` processor's lineage), in pipeline order. */
+  tool_calls: ToolCall[];
+}
+
+/** One tool call in a decision's lineage. */
+export interface ToolCall {
+  tool: string;
+  args_hash: string;
+  status: string;
+  latency_ms: number;
+  cost: number;
+  idempotency_key: string;
+}
+
+/** The `tool_calls` a record's value carries (written by `tool` processors), in the AgentDecision's shape. */
+export function toolCallsOf(value: Record<string, unknown>): ToolCall[] {
+  const calls = value.tool_calls;
+  if (!Array.isArray(calls)) return [];
+  return calls.map((c: Partial<ToolCall>) => ({
+    tool: String(c.tool ?? ""),
+    args_hash: String(c.args_hash ?? ""),
+    status: String(c.status ?? ""),
+    latency_ms: Number(c.latency_ms ?? 0),
+    cost: Number(c.cost ?? 0),
+    idempotency_key: String(c.idempotency_key ?? ""),
+  }));
 }
 
 function optionalInt(raw: unknown): number | null {
@@ -117,5 +150,6 @@ export function agentDecision(
     event_time: Number.isFinite(eventTime) ? eventTime : record.timestamp,
     decided_at: ctx.now(),
     stages: [...stagesOf(value), stage],
+    tool_calls: toolCallsOf(value),
   };
 }

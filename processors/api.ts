@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { AgentDefinition } from "./agents-api.ts";
 import type { KeyValueStore, StateStore, WindowStore } from "./stores.ts";
+import type { ToolSpec } from "./tools/tool-spec.ts";
 
 export type { KeyValueStore, PutOptions, StateStore, StoredWindow, StoreEntry, WindowStore } from "./stores.ts";
 
@@ -118,4 +119,6 @@ export interface ProcessorEnvironment {
   readonly inputSchema?: unknown;
   /** The topology's `agents:` section, for `route` processors. @default none */
   readonly agents?: readonly AgentDefinition[];
+  /** The topology's `tools:` section (what a `tool` processor may call). @default none */
+  readonly tools?: readonly ToolSpec[];
 }

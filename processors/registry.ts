@@ -20,6 +20,7 @@ import { recentProcessor } from "./recent.ts";
 import { reduceProcessor } from "./reduce.ts";
 import { rememberProcessor } from "./remember.ts";
 import { routeProcessor } from "./route.ts";
+import { toolProcessor } from "./tools/tool-processor.ts";
 
 /** Every built-in, keyed by the `type` a topology names it with. */
 export const processorRegistry = {
@@ -40,6 +41,7 @@ export const processorRegistry = {
   recent: recentProcessor,
   remember: rememberProcessor,
   outcome: outcomeProcessor,
+  tool: toolProcessor,
 } as const;
 
 export type ProcessorType = keyof typeof processorRegistry;

@@ -15,6 +15,7 @@ import { buildNodes, type CompiledNode, loadSchemas } from "./compiler-nodes.ts"
 import { checkWiring } from "./compiler-wiring.ts";
 import type { TopologySpec } from "./spec.ts";
 import { formatPath, parsePath, validateSpec } from "./spec-issues.ts";
+import { checkTools } from "./spec-tools.ts";
 import { checkStores } from "./stores.ts";
 import { type LoadedTopology, type Locator, sortIssues } from "./yaml-loader.ts";
 
@@ -80,7 +81,8 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   propagateSchemas(order, nodes);
   checkStores(spec, report);
   // What every factory is given besides its input schema; agent steps are built with the same.
-  const env: ProcessorEnvironment = { baseDir, agents: agentDefinitions(spec.agents) };
+  const env: ProcessorEnvironment = { baseDir, agents: agentDefinitions(spec.agents), tools: spec.tools };
+  checkTools(spec, baseDir, report);
   checkAgents(spec, env, report, options.checkProcessors !== false);
   if (options.checkProcessors !== false) buildProcessors(spec, nodes, env, report);
 

@@ -92,6 +92,7 @@ export class TopologyExecutor {
       const processor = node.definition.create(node.config, {
         baseDir: topology.baseDir,
         agents,
+        tools: topology.spec.tools,
         ...(node.inputSchema ? { inputSchema: node.inputSchema } : {}),
       });
       const context = createProcessorContext({

@@ -7,6 +7,7 @@ import { processorRegistry } from "../processors/registry.ts";
 import { formatSpec } from "../schemas/format.config.ts";
 import { sinkRegistry } from "../sinks/registry.ts";
 import { agentSpec } from "./agents.ts";
+import { toolsSpec } from "./spec-tools.ts";
 import { storeSpec } from "./stores.ts";
 
 /** Marks a field secret: `redact()` and every printout replace its value. */
@@ -201,6 +202,8 @@ export const topologySpec = z.strictObject({
   stores: z.array(storeSpec).default([]),
   /** Agents `route` processors send records to: id, version, capabilities, a chain of processors, hand-offs. @default [] */
   agents: z.array(agentSpec).default([]),
+  /** Tools `tool` processors call: name, description, JSON Schemas, transport, limits, budget. @default [] */
+  tools: toolsSpec,
 });
 
 /** A validated topology with defaults applied: what the compiler, `describe` and the runtime read. */

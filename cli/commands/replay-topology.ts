@@ -6,6 +6,8 @@
  */
 import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
+import { configureToolReplay, replayModeOf } from "../../processors/tools/replay-mode.ts";
+import type { ReplayMode } from "../../processors/tools/tool-spec.ts";
 import { compileForRun } from "../../topologies/compiler-services.ts";
 import { Application } from "../../topologies/runtime/application.ts";
 import { formatPlan, planReplay } from "../../topologies/runtime/replay-plan.ts";
@@ -20,6 +22,23 @@ export interface ReplayOptions {
   dryRun?: boolean;
   json?: boolean;
   keepGroup?: boolean;
+  /** Every tool's mode in this replay. @default each tool's `replay:` */
+  tools?: string;
+  allowSideEffects?: boolean;
+}
+
+const TOOL_MODES: readonly ReplayMode[] = ["journal", "dry-run", "live"];
+
+/** Sets the tools' replay modes from the flags; returns each tool's mode (for the audit log), or throws. */
+function toolModes(spec: { tools: ReadonlyArray<Parameters<typeof replayModeOf>[0]> }, options: ReplayOptions) {
+  if (options.tools !== undefined && !TOOL_MODES.includes(options.tools as ReplayMode)) {
+    throw new ConfigError(`--tools ${options.tools}: expected one of ${TOOL_MODES.join(", ")}`);
+  }
+  configureToolReplay({
+    ...(options.tools ? { mode: options.tools as ReplayMode } : {}),
+    allowSideEffects: options.allowSideEffects === true,
+  });
+  return Object.fromEntries(spec.tools.map((tool) => [tool.name, replayModeOf(tool)]));
 }
 
 function defaultRunId(): string {
@@ -32,6 +51,7 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
   const runId = options.runId ?? defaultRunId();
   if (runId === "live") throw new ConfigError('--run-id "live" is the live run; a replay needs its own');
   const groupId = `${spec.applicationId}.replay.${runId}`;
+  const tools = toolModes(spec, options);
   const topics = spec.sources.flatMap((s) => (Array.isArray(s.topic) ? s.topic : [s.topic]));
   const logger = createLogger({ base: { topology: spec.applicationId, runId } });
   const resources = new TopologyResources(topology, { runId, logger });
@@ -39,7 +59,7 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
   await admin.connect();
   try {
     const plan = await planReplay(admin, topics, options.from, options.to);
-    const report = { runId, groupId, ...plan };
+    const report = { runId, groupId, ...(spec.tools.length > 0 ? { tools } : {}), ...plan };
     if (options.dryRun || plan.records === 0) {
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPlan(plan)}\n`);
       if (!options.dryRun) process.stdout.write("nothing to replay\n");
@@ -69,6 +89,9 @@ export async function replayTopology(file: string, options: ReplayOptions): Prom
         runId,
         groupId,
         endOffsets,
+        ...(spec.tools.length > 0
+          ? { auditDetails: { tools, allowSideEffects: options.allowSideEffects === true } }
+          : {}),
         onCaughtUp: () => void app.stop().then(() => resolve(), reject),
         onFatal: (error) => void app.stop().finally(() => reject(error)),
       });

@@ -16,15 +16,22 @@ export function registerReplayCommand(program: Command): void {
     .option("--dry-run", "print the plan (partitions, offsets, record counts) and exit")
     .option("--keep-group", "keep the replay's consumer group afterwards")
     .option("--json", "print the plan and summary as JSON")
+    .option(
+      "--tools <mode>",
+      "tool calls in the replay: journal (journaled results, no calls), dry-run (validate and record, no calls) or live (default: each tool's replay: setting, journal unless set)",
+    )
+    .option("--allow-side-effects", "let tools in live mode call for real (audited)")
     .addHelpText(
       "after",
       `
 Examples:
   sluice replay topologies/examples/support-triage.yaml --from 2026-11-24T00:00:00Z --to 2026-11-25T00:00:00Z --dry-run
   sluice replay topologies/examples/support-triage.yaml --from earliest --to latest --run-id backfill-7
+  sluice replay topologies/examples/payments-risk.yaml --from earliest --to latest --tools dry-run
 
 The live consumer group's offsets are never touched; outputs carry the run id (ClickHouse run_id, Kafka header
-sluice-run-id), so replayed rows never mix with live ones.`,
+sluice-run-id), so replayed rows never mix with live ones. Tools make no calls in a replay unless a tool is in
+live mode and --allow-side-effects is given; the audit log's start event records each tool's mode.`,
     )
     .action(async (file: string, options: ReplayOptions) => {
       const { replayTopology } = await import("./replay-topology.ts");

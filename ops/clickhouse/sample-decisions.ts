@@ -56,6 +56,7 @@ export function sampleDecision(topic: string, partition: number, offset: number,
       { name: "infer", started_at: eventTime + 40, duration_ms: 2 + (n % 5), batch_size: 64 },
       { name: "decide", started_at: eventTime + 50, duration_ms: 0.2, batch_size: 64 },
     ],
+    tool_calls: [],
   };
 }
 

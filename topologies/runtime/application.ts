@@ -38,6 +38,8 @@ export interface ApplicationOptions {
   onCaughtUp?(): void;
   /** Called with an error that stops the application (a sink that can never succeed, a crash of the consumer). */
   onFatal?(error: unknown): void;
+  /** Added to the audit log's start event (a replay's tool modes). @default none */
+  auditDetails?: Record<string, unknown>;
 }
 
 export class Application {
@@ -115,7 +117,7 @@ export class Application {
       await metricsSink.start();
       await audit.start();
       this.operational = { metrics: metricsSink, audit, facts: await auditFacts(topology) };
-      await writeAuditEvent(audit, "start", this.auditRun());
+      await writeAuditEvent(audit, "start", this.auditRun(this.options.auditDetails));
       this.reporter = new PipelineMetricsReporter({
         applicationId: spec.applicationId,
         runId: this.runId,

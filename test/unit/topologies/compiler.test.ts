@@ -137,7 +137,7 @@ sinks:
       sinks: [{ name: "s", type: "kafka", from: "p", kafka: { topic: "o", value: { format: "json" } } }],
     };
     expect(() => compileTopology(spec)).toThrow(
-      'processors[0].type: unknown processor type "classify" (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome")',
+      'processors[0].type: unknown processor type "classify" (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome" | "tool")',
     );
   });
 });

@@ -169,7 +169,7 @@ describe("malformed topologies report file:line:column, path and what was expect
       "unknown processor type",
       edit(["type: filter", "type: filtr"]),
       [
-        'bad.yaml:10:11 processors[0].type: unknown processor type "filtr", did you mean "filter"? (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome")',
+        'bad.yaml:10:11 processors[0].type: unknown processor type "filtr", did you mean "filter"? (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome" | "tool")',
       ],
     ],
     [
@@ -237,7 +237,7 @@ describe("malformed topologies report file:line:column, path and what was expect
       edit(["type: filter", "type: filtr"], ["brokers: localhost:9092", "brokers: 9092"], ["topic: out", "topic: 7"]),
       [
         "bad.yaml:3:12 kafka.brokers: expected a non-empty string or a list of non-empty strings, got 9092",
-        'bad.yaml:10:11 processors[0].type: unknown processor type "filtr", did you mean "filter"? (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome")',
+        'bad.yaml:10:11 processors[0].type: unknown processor type "filtr", did you mean "filter"? (expected "filter" | "map" | "branch" | "embed" | "enrich" | "infer" | "decide" | "custom" | "count" | "aggregate" | "reduce" | "join" | "dedupe" | "route" | "recent" | "remember" | "outcome" | "tool")',
         "bad.yaml:19:14 sinks[0].kafka.topic: expected a non-empty string, got 7",
       ],
     ],

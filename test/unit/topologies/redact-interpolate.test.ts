@@ -12,6 +12,9 @@ describe("secrets", () => {
       "kafka.ssl.key",
       "kafka.ssl.passphrase",
       "schemaRegistry.auth.password",
+      "tools.*.transport.auth.basic.password",
+      "tools.*.transport.auth.bearer",
+      "tools.*.transport.headers",
     ]);
   });
 
