@@ -127,40 +127,44 @@ function emittedCounts(messages: { value: Buffer | null }[]): Map<string, number
 }
 
 describe("state stores in sluice run", () => {
-  it(`a windowed count over ${EVENTS} keyed events, one of 2 members killed -9 midway, equals ClickHouse's exact count`, async () => {
-    const app = uniqueName("state-count");
-    const input = `${app}-in`;
-    const output = `${app}-out`;
-    await createTopics([
-      { topic: input, partitions: 6 },
-      { topic: output, partitions: 6 },
-      { topic: `${app}.dlq`, partitions: 1 },
-    ]);
-    await produceEvents(input, EVENTS);
-    const exact = await exactCounts(EVENTS);
-    const file = countTopology(app, input, output);
-    const a = member(file, "a");
-    const b = member(file, "b");
-    // Kill one member once about a third of the updates are out: its partitions move, their stores are restored.
-    await readTopic(output, Math.floor(EVENTS / 3), { timeoutMs: WAIT_MS });
-    b.child.kill("SIGKILL");
-    expect(await b.exited).toBe("SIGKILL");
-    const committed = async () => [...(await committedOffsets(app, input)).values()].reduce((x, y) => x + y, 0);
-    await waitFor(async () => (await committed()) === EVENTS, WAIT_MS, "every input committed").catch(
-      (error: unknown) => {
-        throw new Error(`${String(error)}\n${a.output().slice(-3000)}`);
-      },
-    );
-    const emitted = emittedCounts(await readTopic(output, Number.MAX_SAFE_INTEGER, { timeoutMs: 15_000 }));
-    const wrong = [...exact].filter(([id, n]) => emitted.get(id) !== n);
-    expect(wrong.slice(0, 5).map(([id, n]) => [id, n, emitted.get(id)])).toEqual([]);
-    // Never more than exact: nothing counted twice after the restore.
-    expect([...emitted].filter(([id, n]) => n > (exact.get(id) ?? 0))).toEqual([]);
-    expect(emitted.size).toBe(exact.size);
-    expect(a.output()).toMatch(/state restored/);
-    a.child.kill("SIGTERM");
-    expect(await a.exited).toBe(0);
-  }, 2 * WAIT_MS + 120_000);
+  it(
+    `a windowed count over ${EVENTS} keyed events, one of 2 members killed -9 midway, equals ClickHouse's exact count`,
+    async () => {
+      const app = uniqueName("state-count");
+      const input = `${app}-in`;
+      const output = `${app}-out`;
+      await createTopics([
+        { topic: input, partitions: 6 },
+        { topic: output, partitions: 6 },
+        { topic: `${app}.dlq`, partitions: 1 },
+      ]);
+      await produceEvents(input, EVENTS);
+      const exact = await exactCounts(EVENTS);
+      const file = countTopology(app, input, output);
+      const a = member(file, "a");
+      const b = member(file, "b");
+      // Kill one member once about a third of the updates are out: its partitions move, their stores are restored.
+      await readTopic(output, Math.floor(EVENTS / 3), { timeoutMs: WAIT_MS });
+      b.child.kill("SIGKILL");
+      expect(await b.exited).toBe("SIGKILL");
+      const committed = async () => [...(await committedOffsets(app, input)).values()].reduce((x, y) => x + y, 0);
+      await waitFor(async () => (await committed()) === EVENTS, WAIT_MS, "every input committed").catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}\n${a.output().slice(-3000)}`);
+        },
+      );
+      const emitted = emittedCounts(await readTopic(output, Number.MAX_SAFE_INTEGER, { timeoutMs: 15_000 }));
+      const wrong = [...exact].filter(([id, n]) => emitted.get(id) !== n);
+      expect(wrong.slice(0, 5).map(([id, n]) => [id, n, emitted.get(id)])).toEqual([]);
+      // Never more than exact: nothing counted twice after the restore.
+      expect([...emitted].filter(([id, n]) => n > (exact.get(id) ?? 0))).toEqual([]);
+      expect(emitted.size).toBe(exact.size);
+      expect(a.output()).toMatch(/state restored/);
+      a.child.kill("SIGTERM");
+      expect(await a.exited).toBe(0);
+    },
+    2 * WAIT_MS + 120_000,
+  );
 
   it("exactly-once: the count's changelog writes commit in the chunk's transaction; after a kill -9 every update appears once", async () => {
     const app = uniqueName("state-eos");
