@@ -46,12 +46,17 @@ describe("ClickHouse migrations and SQL on the local server", () => {
         format: "JSONEachRow",
       })
     ).json<{ name: string; engine: string }>();
-    expect(tables).toEqual(
-      ["agent_decisions", "audit_log", "dead_letters", "pipeline_metrics", "sluice_migrations"].map((name) => ({
-        name,
-        engine: "ReplacingMergeTree",
-      })),
-    );
+    expect(tables).toEqual([
+      { name: "agent_decisions", engine: "ReplacingMergeTree" },
+      { name: "audit_log", engine: "ReplacingMergeTree" },
+      { name: "dead_letters", engine: "ReplacingMergeTree" },
+      { name: "decision_eval", engine: "View" },
+      { name: "decision_outcomes", engine: "ReplacingMergeTree" },
+      { name: "pipeline_metrics", engine: "ReplacingMergeTree" },
+      { name: "shadow_decisions", engine: "ReplacingMergeTree" },
+      { name: "shadow_decisions_mv", engine: "MaterializedView" },
+      { name: "sluice_migrations", engine: "ReplacingMergeTree" },
+    ]);
   });
 
   it("answers the decision queries through `sluice sql` as table, JSON and CSV", async () => {

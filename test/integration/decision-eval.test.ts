@@ -40,6 +40,8 @@ const MATRIX = [
   [100, 200, 1500, 50],
   [50, 50, 0, 900],
 ];
+/** The classes the matrix covers (DECISIONS also holds `budget_exhausted`, which no decision here takes). */
+const CLASSES = DECISIONS.slice(0, MATRIX.length);
 const NO_OUTCOME = 1800;
 const LABEL: Record<string, string> = {
   auto_resolve: "resolved",
@@ -205,7 +207,7 @@ describe("decision outcomes and sluice eval", () => {
         no_outcome: NO_OUTCOME,
       }),
     ]);
-    for (const [c, name] of DECISIONS.entries()) {
+    for (const [c, name] of CLASSES.entries()) {
       const tp = MATRIX[c]![c]!;
       const predicted = MATRIX[c]!.reduce((a, b) => a + b, 0);
       const actual = MATRIX.reduce((sum, row) => sum + row[c]!, 0);
@@ -214,8 +216,8 @@ describe("decision outcomes and sluice eval", () => {
       expect(line?.precision).toBeCloseTo(tp / predicted, 12);
       expect(line?.recall).toBeCloseTo(tp / actual, 12);
     }
-    const matrix = DECISIONS.map((p) =>
-      DECISIONS.map((a) => report.confusion.find((r) => r.decided === p && r.actual_class === a)?.decisions ?? 0),
+    const matrix = CLASSES.map((p) =>
+      CLASSES.map((a) => report.confusion.find((r) => r.decided === p && r.actual_class === a)?.decisions ?? 0),
     );
     expect(matrix).toEqual(MATRIX);
   });
