@@ -4,7 +4,8 @@
  * the topology spec composes their config schemas, so YAML validation, TS types and `describe` share one source.
  */
 import type { z } from "zod";
-import type { Processor, ProcessorEnvironment } from "./api.ts";
+import { BatchError } from "../core/errors.ts";
+import type { Processor, ProcessorEnvironment, StreamRecord } from "./api.ts";
 import type { StoreDeclaration } from "./stores.ts";
 
 /** A processor type: its spec `type`, its config schema and its factory, side by side (see `defineProcessor`). */
@@ -27,4 +28,20 @@ export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
  */
 export function defineProcessor<S extends z.ZodType>(definition: ProcessorDefinition<S>): ProcessorDefinition<S> {
   return definition;
+}
+
+/**
+ * `process` for a processor written as `processBatch`: one record as a batch of one, rethrowing that record's
+ * own failure (a `BatchError` names it) so the caller sees the record's error, not the batch's.
+ */
+export function processOneByBatch<V>(
+  processBatch: (records: readonly StreamRecord<V>[]) => Promise<void>,
+): (record: StreamRecord<V>) => Promise<void> {
+  return async (record) => {
+    try {
+      await processBatch([record]);
+    } catch (error) {
+      throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
+    }
+  };
 }

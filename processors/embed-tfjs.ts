@@ -6,7 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import { BatchError, PoisonRecordError } from "../core/errors.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
-import { defineProcessor } from "./define.ts";
+import { defineProcessor, processOneByBatch } from "./define.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
 import { loadTextEncoder, type TextEncoder } from "./text-encoder.ts";
 import { BACKENDS } from "./tfjs-backend.ts";
@@ -96,13 +96,7 @@ export const embedProcessor = defineProcessor({
         );
       },
       processBatch,
-      async process(record) {
-        try {
-          await processBatch([record]);
-        } catch (error) {
-          throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
-        }
-      },
+      process: processOneByBatch(processBatch),
     };
   },
 });

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { BatchError, ConfigError, PoisonRecordError } from "../core/errors.ts";
 import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
-import { defineProcessor } from "./define.ts";
+import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
@@ -271,13 +271,7 @@ export const enrichProcessor = defineProcessor({
         );
       },
       processBatch,
-      async process(record) {
-        try {
-          await processBatch([record]);
-        } catch (error) {
-          throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
-        }
-      },
+      process: processOneByBatch(processBatch),
       async close() {
         recall?.close();
         const freed = await tiers?.close();

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { BatchError, PoisonRecordError } from "../core/errors.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { compileExpression, recordVariables } from "./cel.ts";
-import { defineProcessor } from "./define.ts";
+import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
 import { type MemoryRow, MemoryTable } from "./memory-table.ts";
 import { AGENT_ID_HEADER, AGENT_VERSION_HEADER } from "./route-handoff.ts";
@@ -121,13 +121,7 @@ export const rememberProcessor = defineProcessor({
         memory = await MemoryTable.connect(uri, config.table);
       },
       processBatch,
-      async process(record) {
-        try {
-          await processBatch([record]);
-        } catch (error) {
-          throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
-        }
-      },
+      process: processOneByBatch(processBatch),
       close() {
         memory?.close();
       },

@@ -12,7 +12,7 @@ import { AgentChain } from "./agent-chain.ts";
 import type { AgentDefinition } from "./agents-api.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { type CompiledExpression, compileExpression, evaluatePredicate, recordVariables, toCel } from "./cel.ts";
-import { defineProcessor } from "./define.ts";
+import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
 import { AGENT_ID_HEADER, AGENT_VERSION_HEADER, planHandoffs, stampAgent } from "./route-handoff.ts";
 
@@ -181,13 +181,7 @@ export const routeProcessor = defineProcessor({
         }
       },
       processBatch,
-      async process(record) {
-        try {
-          await processBatch([record]);
-        } catch (error) {
-          throw error instanceof BatchError ? (error.failures.get(0) ?? error) : error;
-        }
-      },
+      process: processOneByBatch(processBatch),
       async close() {
         for (const chain of chains.values()) await chain.close();
       },
