@@ -61,7 +61,6 @@ export class Application {
   private readonly committer: OffsetCommitter;
   /** Stateful topologies: each partition's restored stores and executor. */
   private readonly partitionStates: PartitionStates | undefined;
-  private memberId: string | undefined;
   /** Exactly-once with state: transactional producers made (fencing the previous owner) before a restore. */
   private readonly prepared: PreparedTransactions;
   /** Topic-partitions paused while their partition's state restores. */
@@ -294,21 +293,15 @@ export class Application {
   private onAssignment(memberId: string, assignment: readonly TopicPartition[]): void {
     const owned = new Set(assignment.map((p) => partitionId(p.topic, p.partition)));
     const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
-    this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
+    const evicted = this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
     if (this.partitionStates) {
       // State restored (or restoring) for a partition this member no longer owns, or owned before an eviction,
       // may miss another owner's writes: it is dropped.
-      const evicted = this.memberId !== undefined && this.memberId !== memberId;
       const partitions = new Set(assignment.map((p) => p.partition));
       for (const partition of this.partitionStates.partitionNumbers) {
-        if (evicted || !partitions.has(partition)) {
-          this.awaitingState.delete(partition);
-          this.prepared.discard(partition);
-          void this.partitionStates.drop(partition);
-        }
+        if (evicted || !partitions.has(partition)) this.dropPartitionState(partition);
       }
     }
-    this.memberId = memberId;
     this.options.logger.info({ partitions: [...owned] }, "partitions assigned");
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
   }
@@ -320,12 +313,17 @@ export class Application {
       // is restored whole (no checkpoint) when the partition comes back.
       const partition = task?.partition ?? Number(id.slice(id.lastIndexOf(":") + 1));
       for (const [other, t] of this.tasks) if (other !== id && t.partition === partition) this.closeTask(other, t);
-      this.awaitingState.delete(partition);
-      this.prepared.discard(partition);
-      void this.partitionStates.drop(partition);
+      this.dropPartitionState(partition);
     }
     if (!task) return;
     this.closeTask(id, task);
+  }
+
+  /** A partition's state, its wait for a restore and its prepared transactions, dropped (no checkpoint). */
+  private dropPartitionState(partition: number): void {
+    this.awaitingState.delete(partition);
+    this.prepared.discard(partition);
+    void this.partitionStates?.drop(partition);
   }
 
   private closeTask(id: string, task: Task): void {

@@ -42,14 +42,15 @@ export class GroupMembership {
   /**
    * A new assignment arrived. Drops at once (before any commit can run) the held partitions that are no longer
    * owned, or all of them when this member was evicted; drops the kept ones another member committed meanwhile
-   * once the group's committed offsets are fetched. Commits wait for that check.
+   * once the group's committed offsets are fetched. Commits wait for that check. Returns true when this member
+   * was evicted (it rejoined under a new member id).
    */
   assigned(
     memberId: string,
     owned: ReadonlySet<string>,
     held: ReadonlyMap<string, HeldPartition>,
     drop: (id: string) => void,
-  ): void {
+  ): boolean {
     const evicted = this.memberId !== undefined && this.memberId !== memberId;
     this.memberId = memberId;
     this.suspended = false;
@@ -70,6 +71,7 @@ export class GroupMembership {
       () => {},
     );
     void this.verified.finally(() => this.pending--);
+    return evicted;
   }
 
   private async checkFloors(owned: ReadonlySet<string>, kept: [string, HeldPartition][]): Promise<string[]> {

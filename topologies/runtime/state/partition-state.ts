@@ -13,8 +13,6 @@ import type { ChangelogWrite } from "./task-stores.ts";
 export class PartitionState {
   readonly gate: ChangelogGate;
   private turn: Promise<unknown> = Promise.resolve();
-  /** Tasks of this partition still open. */
-  readonly tasks = new Set<string>();
 
   constructor(
     readonly partition: number,
@@ -34,13 +32,11 @@ export class PartitionState {
     execute: (executor: TopologyExecutor) => Promise<T>,
     after: (result: T, changes: ChangelogWrite[]) => void,
   ): Promise<T> {
-    const result = this.turn.then(async () => {
-      const value = await execute(this.executor);
+    return this.exclusive(async (executor) => {
+      const value = await execute(executor);
       after(value, this.state.stores.takeChangelog());
       return value;
     });
-    this.turn = result.catch(() => {});
-    return result;
   }
 
   /** Runs `step` alone among this partition's tasks (exactly-once: the chunk and its transaction). */
@@ -48,11 +44,6 @@ export class PartitionState {
     const result = this.turn.then(() => step(this.executor));
     this.turn = result.catch(() => {});
     return result;
-  }
-
-  /** Every chunk's changes so far acknowledged (or failed). */
-  drain(): Promise<void> {
-    return this.gate.drain();
   }
 
   /** A clean close (after a drained stop) flushes and checkpoints; any other close leaves no checkpoint. */
