@@ -101,6 +101,10 @@ export async function startClickhouse(config: StackConfig): Promise<number> {
     logFile: paths.logFile,
   });
   const url = `http://${config.host}:${config.clickhouse.httpPort}`;
-  await waitUntil("clickhouse", () => clickhouseHealthy(url), { timeoutMs: 60_000, pid, logFile: paths.logFile });
+  await waitUntil("clickhouse", () => clickhouseHealthy(url), {
+    timeoutMs: 60_000,
+    pid,
+    logFile: [paths.logFile, join(paths.home, "log", "server.err.log")],
+  });
   return pid;
 }

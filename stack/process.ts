@@ -92,7 +92,7 @@ export function portOpen(port: number, host = "127.0.0.1", timeoutMs = 1000): Pr
 export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; pid?: number; logFile?: string },
+  options: { timeoutMs: number; pid?: number; logFile?: string | string[] },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
@@ -105,10 +105,14 @@ export async function waitUntil(
   throw new Error(`${what} was not healthy after ${options.timeoutMs / 1000}s${logTail(options.logFile)}`);
 }
 
-function logTail(logFile: string | undefined): string {
-  if (!logFile || !existsSync(logFile)) return "";
-  const lines = readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-15);
-  return `; last lines of ${logFile}:\n${lines.join("\n")}`;
+function logTail(logFiles: string | string[] | undefined): string {
+  const files = (Array.isArray(logFiles) ? logFiles : [logFiles]).filter((f): f is string => !!f && existsSync(f));
+  return files
+    .map((file) => {
+      const lines = readFileSync(file, "utf8").trimEnd().split("\n").slice(-15);
+      return `; last lines of ${file}:\n${lines.join("\n")}`;
+    })
+    .join("");
 }
 
 /** Resident memory of a process in MiB, from /proc. */

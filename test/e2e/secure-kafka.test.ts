@@ -18,7 +18,7 @@ import { generate } from "../../produce/readers.ts";
 import { isAlive, portOpen } from "../../stack/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-secure-"));
-const ports = { kafka: 39294, controller: 39295, http: 39223, tcp: 39200, metrics: 39296 };
+const ports = { kafka: 24294, controller: 24295, http: 24223, tcp: 24200, metrics: 24296 };
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   SLUICE_STACK_DIR: dir,

@@ -16,7 +16,7 @@ import { isAlive, portOpen } from "../../stack/process.ts";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "sluice-stack-"));
-const ports = { kafka: 39092, controller: 39093, registry: 38081, management: 38091, http: 38123, tcp: 39000 };
+const ports = { kafka: 25092, controller: 25093, registry: 25081, management: 25091, http: 25123, tcp: 25000 };
 const env = {
   ...process.env,
   SLUICE_STACK_DIR: dir,
@@ -63,7 +63,7 @@ describe("sluice stack up/status/down", () => {
 
     const status = await sluice("stack", "status");
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/kafka\s+running\s+127\.0\.0\.1:39092/);
+    expect(status.stdout).toMatch(/kafka\s+running\s+127\.0\.0\.1:25092/);
 
     // A record produced before a restart still decodes after it: the registry keeps its schemas on disk.
     const topic = "lifecycle";

@@ -25,7 +25,7 @@ const processes: SluiceProcess[] = [];
 const privateStack: StackConfig = {
   ...stackConfig(),
   dir: join(dir, "stack"),
-  clickhouse: { httpPort: 38124, tcpPort: 39001 },
+  clickhouse: { httpPort: 24124, tcpPort: 24001 },
 };
 
 afterAll(async () => {

@@ -26,7 +26,7 @@ const base = stackConfig();
 const privateStack: StackConfig = {
   ...base,
   dir: join(dir, "stack"),
-  kafka: { ...base.kafka, port: 39192, controllerPort: 39193 },
+  kafka: { ...base.kafka, port: 24192, controllerPort: 24193 },
 };
 const pidFile = kafkaPaths(privateStack).pidFile;
 const runs: RecoveryRun[] = [];

@@ -23,7 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), "sluice-recovery-ch-"));
 const privateStack: StackConfig = {
   ...stackConfig(),
   dir: join(dir, "stack"),
-  clickhouse: { httpPort: 38125, tcpPort: 39002 },
+  clickhouse: { httpPort: 24125, tcpPort: 24002 },
 };
 const pidFile = clickhousePaths(privateStack).pidFile;
 const runs: RecoveryRun[] = [];

@@ -28,7 +28,7 @@ const base = stackConfig();
 const privateStack: StackConfig = {
   ...base,
   dir: join(dir, "stack"),
-  registry: { ...base.registry, port: 38083, managementPort: 38093 },
+  registry: { ...base.registry, port: 24083, managementPort: 24094 },
 };
 const pidFile = registryPaths(privateStack).pidFile;
 const runs: RecoveryRun[] = [];
