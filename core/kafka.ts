@@ -71,6 +71,12 @@ export interface GroupConsumerOptions {
    * its topics). @default false (the client's default assignor)
    */
   copartitioned?: boolean;
+  /**
+   * This member's HTTP endpoint (`http://host:port`), advertised in its group metadata where the assignor is
+   * sluice's own (stateful topologies), as Kafka Streams' `application.server`: `sluice status` reads each
+   * member's `/tasks` there. @default none
+   */
+  endpoint?: string;
 }
 
 /** A consumer-group member with manual commits. */
@@ -102,6 +108,8 @@ export interface GroupMember {
   readonly clientId: string;
   readonly host: string;
   readonly partitions: readonly TopicPartition[];
+  /** The HTTP endpoint the member advertised (GroupConsumerOptions.endpoint), when it did. */
+  readonly endpoint?: string;
 }
 
 export interface GroupDescription {

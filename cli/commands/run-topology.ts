@@ -4,6 +4,8 @@
  * Kafka client, the sinks and the AI stages never load for `--help`, `validate` or `describe`.
  */
 import { fork } from "node:child_process";
+import type { Server } from "node:http";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
@@ -49,8 +51,10 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   const health = {
     live: () => fatal === undefined && app?.state.is("failed") !== true,
     notReady: () => app?.notReady() ?? ["starting"],
+    tasks: () => app?.report(),
   };
   const server = await serveHealth(options.metricsPort, health, logger);
+  const endpoint = advertisedEndpoint(server);
   await startTracingSdk(logger);
   // Rollouts (`sluice rollout`): the control topic's latest weights before the first record, then as they change.
   const control = await startControlReader(topology, logger);
@@ -60,6 +64,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
       resources,
       logger,
       runId: options.runId,
+      ...(endpoint ? { endpoint } : {}),
       onFatal: (error) => {
         fatal = error;
         logger.error({ err: error }, "stopping after a fatal error");
@@ -95,6 +100,16 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   setTimeout(() => process.exit(process.exitCode ?? (fatal === undefined ? 0 : 1)), 3000).unref();
   if (fatal !== undefined) throw authFailure(fatal, kafkaConfig(topology)) ?? fatal;
   return EXIT.OK;
+}
+
+/**
+ * Where other processes reach this member's HTTP server: SLUICE_ADVERTISED_HOST (in Kubernetes the pod IP, from
+ * the downward API), else the host name.
+ */
+function advertisedEndpoint(server: Server | undefined): string | undefined {
+  const address = server?.address();
+  if (!address || typeof address === "string") return undefined;
+  return `http://${process.env.SLUICE_ADVERTISED_HOST || hostname()}:${address.port}`;
 }
 
 async function serveHealth(port: number | undefined, health: HealthSource, logger: Logger) {

@@ -86,8 +86,8 @@ sinks:
   return file;
 }
 
-function member(file: string, name: string): SluiceProcess {
-  const p = startSluice(["run", file, "--drain-timeout", "20000"], { STATE_DIR: join(dir, name) });
+function member(file: string, name: string, env: NodeJS.ProcessEnv = {}): SluiceProcess {
+  const p = startSluice(["run", file, "--drain-timeout", "20000"], { STATE_DIR: join(dir, name), ...env });
   processes.push(p);
   return p;
 }
@@ -236,12 +236,34 @@ describe("state stores in sluice run", () => {
     }));
     await producer.send({ topic: input, acks: -1, messages });
     await producer.disconnect();
-    const a = member(countTopology(app, input, output), "restore");
+    const file = countTopology(app, input, output);
+    const a = member(file, "restore", { SLUICE_ADVERTISED_HOST: "127.0.0.1" });
     const restored0 = () => /"partition":0,[^\n]*"msg":"state restored"/.test(a.output());
+    // `sluice status` asks the member (its endpoint is in the group metadata) while partition 0 restores.
+    const status = (async () => {
+      await waitFor(() => /"partition":0,[^\n]*"msg":"restoring state"/.test(a.output()), 120_000, "restore start");
+      const s = startSluice(["status", file, "--json"], { STATE_DIR: join(dir, "restore") });
+      processes.push(s);
+      expect(await s.exited, s.output()).toBe(0);
+      return { restoredBefore: restored0(), json: JSON.parse(s.output().slice(s.output().indexOf("{"))) };
+    })();
     // The other five partitions' 500 records are counted (output keys k-i with i mod 6 ≠ 0) while partition 0
     // is still restoring.
     const others = await readTopic(output, 500, { timeoutMs: 120_000 });
     const stillRestoring = !restored0();
+    const { restoredBefore, json } = await status;
+    const tasks = (
+      json.members as { tasks?: { topic: string; partition: number; state: string; restore?: unknown[] }[] }[]
+    )
+      .flatMap((m) => m.tasks ?? [])
+      .filter((t) => t.topic === input);
+    expect(tasks.map((t) => t.partition).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    if (!restoredBefore) {
+      // Still restoring when status returned: it showed partition 0 restoring, with the store's progress.
+      const p0 = tasks.find((t) => t.partition === 0);
+      expect(p0?.state).toBe("restoring");
+      expect(p0?.restore).toEqual([{ store: "per-key", restored: expect.any(Number), total: 300_000 }]);
+    }
     const keys = new Set(others.map((m) => String(m.key)));
     expect([...keys].filter((k) => Number(k.slice(2)) % 6 === 0)).toEqual([]);
     expect(keys.size).toBe(500);

@@ -14,6 +14,7 @@ import type { CompiledTopology } from "../compiler.ts";
 import { TopologyExecutor } from "../executor.ts";
 import { type AuditFacts, auditFacts, writeAuditEvent } from "./audit.ts";
 import { applicationStateMachine } from "./lifecycle.ts";
+import { type MemberReport, memberReport } from "./member-report.ts";
 import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import { type CommitOutcome, OffsetCommitter } from "./offset-committer.ts";
@@ -40,6 +41,8 @@ export interface ApplicationOptions {
   onFatal?(error: unknown): void;
   /** Added to the audit log's start event (a replay's tool modes). @default none */
   auditDetails?: Record<string, unknown>;
+  /** This member's `/tasks` URL base, advertised in the group so `sluice status` can ask it. @default none */
+  endpoint?: string;
 }
 
 export class Application {
@@ -65,6 +68,8 @@ export class Application {
   private readonly prepared: PreparedTransactions;
   /** Topic-partitions paused while their partition's state restores. */
   private readonly awaitingState = new Map<number, TopicPartition[]>();
+  /** The latest assignment (what `/tasks` reports on). */
+  private assignment: readonly TopicPartition[] = [];
 
   constructor(private readonly options: ApplicationOptions) {
     const { spec } = options.topology;
@@ -137,6 +142,7 @@ export class Application {
       // The client restarts a crashed consumer by itself; never once shutdown began (it would rejoin the group).
       restartOnFailure: () => !this.stopping,
       copartitioned: resources.state.stateful,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
     });
     this.consumer = consumer;
     await consumer.connect();
@@ -291,6 +297,7 @@ export class Application {
    * meanwhile: a task given a partition back starts afresh from the group's committed offset.
    */
   private onAssignment(memberId: string, assignment: readonly TopicPartition[]): void {
+    this.assignment = assignment;
     const owned = new Set(assignment.map((p) => partitionId(p.topic, p.partition)));
     const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
     const evicted = this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
@@ -366,6 +373,19 @@ export class Application {
       reasons.push(`partition ${partition}: restoring state stores from their changelogs`);
     }
     return reasons;
+  }
+
+  /** This member's tasks, for `/tasks` and `sluice status`. */
+  report(): MemberReport {
+    return memberReport({
+      applicationId: this.options.topology.spec.applicationId,
+      runId: this.runId,
+      state: this.state.state,
+      assignment: this.assignment,
+      tasks: this.tasks,
+      restoring: new Set(this.partitionStates?.restoring ?? []),
+      restoreProgress: (partition) => this.options.resources.state.restoreProgress(partition),
+    });
   }
 
   /** Maps a processor's own observations (`ctx.metrics.observe`) onto the metrics of its kind. */

@@ -1,9 +1,11 @@
 /**
  * What `sluice status` reports about a topology's consumer group, read from the broker alone: per partition the
  * committed offset, end offset and lag; the group's state and members with their partitions; the dead-letter
- * count. (Paused partitions and why come from the instances' own reports: see pipeline metrics.)
+ * count. Members that advertise an endpoint (stateful topologies, see copartitioned-assigner.ts) are asked for
+ * their tasks too: restoring (with each store's progress), running, paused and why.
  */
 import { type KafkaAdmin, partitionId } from "../../core/kafka.ts";
+import { formatTaskReport, type MemberReport, type TaskReport } from "./member-report.ts";
 
 export interface PartitionStatus {
   topic: string;
@@ -19,6 +21,12 @@ export interface MemberStatus {
   clientId: string;
   host: string;
   partitions: string[];
+  /** The member's advertised HTTP endpoint. */
+  endpoint?: string;
+  /** Its tasks, as it reported them at `<endpoint>/tasks`. */
+  tasks?: TaskReport[];
+  /** Why the member's tasks could not be read. */
+  tasksError?: string;
 }
 
 export interface GroupStatus {
@@ -42,8 +50,15 @@ export async function groupStatus(
   const members: MemberStatus[] = description.members.map((m) => {
     const partitions = m.partitions.map((p) => `${p.topic}/${p.partition}`);
     for (const p of partitions) owner.set(p, m.clientId);
-    return { memberId: m.memberId, clientId: m.clientId, host: m.host, partitions };
+    return {
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.host,
+      partitions,
+      ...(m.endpoint ? { endpoint: m.endpoint } : {}),
+    };
   });
+  await Promise.all(members.map((m) => askTasks(m)));
   const existing = await admin.listTopics();
   const partitions: PartitionStatus[] = [];
   for (const topic of topics.filter((t) => existing.includes(t))) {
@@ -78,12 +93,27 @@ export async function groupStatus(
   };
 }
 
+/** Fills in the member's tasks from its endpoint (2 s at most). */
+async function askTasks(member: MemberStatus): Promise<void> {
+  if (!member.endpoint) return;
+  try {
+    const response = await fetch(`${member.endpoint}/tasks`, { signal: AbortSignal.timeout(2000) });
+    const report = (await response.json()) as MemberReport;
+    member.tasks = report.tasks;
+  } catch (error) {
+    member.tasksError = `${member.endpoint}/tasks: ${(error as Error).message}`;
+  }
+}
+
 export function formatStatus(status: GroupStatus): string {
   const lines = [
     `group ${status.groupId}: ${status.state}, ${status.members.length} member(s), lag ${status.totalLag}`,
   ];
-  for (const m of status.members)
+  for (const m of status.members) {
     lines.push(`  member ${m.clientId} ${m.host}  ${m.partitions.join(" ") || "(no partitions)"}`);
+    for (const task of m.tasks ?? []) lines.push(`    ${formatTaskReport(task)}`);
+    if (m.tasksError) lines.push(`    tasks unknown: ${m.tasksError}`);
+  }
   lines.push("  partition                        committed        end        lag");
   for (const p of status.partitions) {
     const name = `${p.topic}/${p.partition}`.padEnd(30);

@@ -1,6 +1,7 @@
 /**
  * The HTTP endpoints `sluice run` serves for its platform: `/metrics` (Prometheus text), `/healthz` (the process
- * is alive and not failed) and `/readyz` (consuming, and every sink healthy). Kubernetes probes and the KEDA
+ * is alive and not failed), `/readyz` (consuming, every sink healthy, no state restoring) and `/tasks` (JSON:
+ * each assigned partition's state and restore progress, read by `sluice status`). Kubernetes probes and the KEDA
  * scaler read these; a port already in use is a clear error at start.
  */
 import { createServer, type Server } from "node:http";
@@ -12,6 +13,8 @@ export interface HealthSource {
   live(): boolean;
   /** Ready: consuming and sinks connected. Returns the reasons when not. */
   notReady(): string[];
+  /** The member's tasks (`/tasks`); absent before the member exists. */
+  tasks?(): unknown;
 }
 
 export async function startHttpServer(port: number, health: HealthSource, host = "0.0.0.0"): Promise<Server> {
@@ -34,6 +37,12 @@ export async function startHttpServer(port: number, health: HealthSource, host =
       const ok = health.live();
       response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
       response.end(ok ? "ok\n" : "failed\n");
+      return;
+    }
+    if (url.startsWith("/tasks")) {
+      const report = health.tasks?.();
+      response.writeHead(report === undefined ? 503 : 200, { "content-type": "application/json" });
+      response.end(`${JSON.stringify(report ?? { state: "starting", tasks: [] })}\n`);
       return;
     }
     if (url.startsWith("/readyz")) {

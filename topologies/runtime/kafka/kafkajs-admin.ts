@@ -5,6 +5,7 @@
  */
 import { type Admin, AssignerProtocol, type Kafka } from "kafkajs";
 import { type GroupDescription, type KafkaAdmin, type PartitionOffsets, partitionId } from "../../../core/kafka.ts";
+import { advertisedEndpoint } from "./copartitioned-assigner.ts";
 import { kafkaError } from "./kafkajs-producer.ts";
 
 export class KafkajsAdmin implements KafkaAdmin {
@@ -82,7 +83,14 @@ export class KafkajsAdmin implements KafkaAdmin {
       const partitions = Object.entries(assignment?.assignment ?? {}).flatMap(([topic, ps]) =>
         ps.map((partition) => ({ topic, partition })),
       );
-      return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions };
+      const endpoint = m.memberMetadata.length ? advertisedEndpoint(m.memberMetadata) : undefined;
+      return {
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        partitions,
+        ...(endpoint ? { endpoint } : {}),
+      };
     });
     return { state: description?.state ?? "Dead", members };
   }

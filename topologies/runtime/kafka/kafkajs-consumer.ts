@@ -35,7 +35,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       maxWaitTimeInMs: options.fetch.maxWaitTimeInMs,
       maxBytesPerPartition: options.fetch.maxBytesPerPartition,
       retry: { restartOnFailure: async () => options.restartOnFailure() },
-      ...(options.copartitioned ? { partitionAssigners: [copartitionedAssigner] } : {}),
+      ...(options.copartitioned ? { partitionAssigners: [copartitionedAssigner(options.endpoint)] } : {}),
     });
   }
 

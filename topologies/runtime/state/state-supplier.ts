@@ -13,12 +13,15 @@ import { changelogTopic, storeDeclarations } from "../../stores.ts";
 import { type KafkajsChangelogIo, kafkajsChangelogIo } from "../kafka/kafkajs-changelog.ts";
 import type { KafkajsClient } from "../kafka/kafkajs-client.ts";
 import { changelogSender } from "./changelog-io.ts";
+import type { RestoreProgress } from "./restorer.ts";
 import { TaskState } from "./task-state.ts";
 
 export class StateSupplier {
   readonly declarations: StoreDeclaration[];
   private producer: Producer | undefined;
   private io: KafkajsChangelogIo | undefined;
+  /** Per partition restoring now, each store's progress (what `/tasks` and `sluice status` show). */
+  private readonly restoring = new Map<number, Map<string, RestoreProgress>>();
 
   constructor(
     private readonly topology: CompiledTopology,
@@ -62,6 +65,8 @@ export class StateSupplier {
     const started = performance.now();
     metrics.stateRestoring.set({ topology, partition: String(partition) }, 1);
     const counted = new Map<string, number>();
+    const progress = new Map<string, RestoreProgress>();
+    this.restoring.set(partition, progress);
     let loggedAt = 0;
     try {
       const state = await TaskState.open({
@@ -73,6 +78,7 @@ export class StateSupplier {
         reader: io.reader,
         sender: changelogSender(producer),
         onProgress: ({ store, restored, total }) => {
+          progress.set(store, { store, restored, total });
           const before = counted.get(store) ?? 0;
           if (restored > before) metrics.stateRestoredRecords.inc({ topology, store }, restored - before);
           counted.set(store, restored);
@@ -89,7 +95,13 @@ export class StateSupplier {
       return state;
     } finally {
       metrics.stateRestoring.set({ topology, partition: String(partition) }, 0);
+      if (this.restoring.get(partition) === progress) this.restoring.delete(partition);
     }
+  }
+
+  /** The stores' restore progress of `partition` while it restores (stores not reached yet are absent). */
+  restoreProgress(partition: number): RestoreProgress[] {
+    return [...(this.restoring.get(partition)?.values() ?? [])];
   }
 
   async close(): Promise<void> {
