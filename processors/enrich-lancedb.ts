@@ -11,6 +11,7 @@ import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
+import { asOfSettings, KbTimeline } from "./kb-as-of.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
 import { LanceDbTier } from "./kb-lancedb-tier.ts";
@@ -18,6 +19,7 @@ import { groupKey } from "./kb-memory-tier.ts";
 import type { QueryOptions, Retrieved } from "./kb-query.ts";
 import { describeKbTable, openKbTable } from "./kb-table.ts";
 import { type ActiveTier, KbTiers } from "./kb-tiers.ts";
+import { VersionTiers } from "./kb-version-tiers.ts";
 import { MemoryRecall, recallConfig } from "./memory-recall.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
 
@@ -109,6 +111,8 @@ export const enrichProcessor = defineProcessor({
     let dim = 0;
     let refreshedAt = 0;
     let recall: MemoryRecall | undefined;
+    /** As-of retrieval (a replay, or `run --as-of`): the version timeline and the per-version tiers. */
+    let asOf: { timeline: KbTimeline; tiers: VersionTiers } | undefined;
 
     const refresh = async () => {
       const due =
@@ -154,7 +158,11 @@ export const enrichProcessor = defineProcessor({
     };
 
     /** Memory tier: one exact top-k pass per filter group of the micro-batch. */
-    const searchMemory = (pending: readonly Pending[], active: ActiveTier, results: Map<number, Retrieved>) => {
+    const searchMemory = (
+      pending: readonly Pending[],
+      active: Pick<ActiveTier, "memory">,
+      results: Map<number, Retrieved>,
+    ) => {
       const groups = new Map<string, Pending[]>();
       for (const p of pending) {
         const list = groups.get(p.group);
@@ -173,11 +181,36 @@ export const enrichProcessor = defineProcessor({
       }
     };
 
+    /** As-of: each record's version (by its timestamp); one search per version group of the micro-batch. */
+    const searchAsOf = async (
+      records: readonly StreamRecord[],
+      pending: readonly Pending[],
+      results: Map<number, Retrieved>,
+      used: Map<number, { version: number; tier: string; wanted?: string }>,
+    ) => {
+      const { timeline, tiers: versionTiers } = asOf as NonNullable<typeof asOf>;
+      await timeline.cover(Math.max(...pending.map((p) => (records[p.index] as StreamRecord).timestamp)));
+      const byVersion = new Map<number, Pending[]>();
+      for (const p of pending) {
+        const choice = timeline.versionAt((records[p.index] as StreamRecord).timestamp);
+        used.set(p.index, { version: choice.version, tier: "", ...(choice.wanted ? { wanted: choice.wanted } : {}) });
+        const list = byVersion.get(choice.version);
+        if (list) list.push(p);
+        else byVersion.set(choice.version, [p]);
+      }
+      for (const [version, list] of byVersion) {
+        const t = await versionTiers.get(version);
+        if (t.tier === "memory") searchMemory(list, t, results);
+        else ctx.metrics.count("cache_hits", await lancedbTier.search(t.table, version, list, results));
+        for (const p of list) (used.get(p.index) as { tier: string }).tier = t.tier;
+      }
+    };
+
     const processBatch = async (records: readonly StreamRecord[]) => {
       const started = ctx.now();
       const t0 = performance.now();
-      await refresh();
-      const active = tiers.current; // one tier and version for the whole micro-batch
+      if (!asOf) await refresh();
+      const active = asOf ? undefined : tiers.current; // one tier and version for the whole micro-batch
       const failures = new BatchError(`${ctx.processorName}: some records could not be enriched`);
       const pending: Pending[] = [];
       records.forEach((record, i) => {
@@ -189,7 +222,9 @@ export const enrichProcessor = defineProcessor({
       });
       const memories = await recall?.search(pending, (i, error) => failures.failed(i, error));
       const results = new Map<number, Retrieved>();
-      if (active.tier === "memory") searchMemory(pending, active, results);
+      const used = new Map<number, { version: number; tier: string; wanted?: string }>();
+      if (!active) await searchAsOf(records, pending, results, used);
+      else if (active.tier === "memory") searchMemory(pending, active, results);
       else
         ctx.metrics.count("cache_hits", await lancedbTier.search(tiers.queryTable, active.version, pending, results));
       const timing = {
@@ -198,11 +233,20 @@ export const enrichProcessor = defineProcessor({
         duration_ms: performance.now() - t0,
         batch_size: records.length,
       };
-      const { version, tier } = active;
       for (const p of pending) {
         if (failures.failures.has(p.index)) continue;
         const r = results.get(p.index) as Retrieved;
-        const retrieval = { table: config.table, version, tier, ids: r.ids, distances: r.distances, fields: r.fields };
+        const choice: { version: number; tier: string; wanted?: string } = active ?? (used.get(p.index) as never);
+        const { version, tier, wanted } = choice;
+        const retrieval = {
+          table: config.table,
+          version,
+          tier,
+          ...(wanted ? { version_wanted: wanted } : {}),
+          ids: r.ids,
+          distances: r.distances,
+          fields: r.fields,
+        };
         ctx.forward(
           (records[p.index] as StreamRecord).withValue(
             withStage(
@@ -262,6 +306,30 @@ export const enrichProcessor = defineProcessor({
           },
         });
         await tiers.start(await table.version());
+        const as = asOfSettings();
+        if (as.enabled) {
+          const open = () => db.openTable(config.table);
+          const probe = await open();
+          asOf = {
+            timeline: new KbTimeline(config.table, () => probe.listVersions(), as.fallback),
+            tiers: new VersionTiers({
+              tableName: config.table,
+              open,
+              idColumn: config.idColumn,
+              filterColumn,
+              fields: config.fields,
+              dim,
+              mode: config.memory.tier,
+              maxBytes: config.memory.maxBytes,
+              maxVersions: 4,
+              logger: ctx.logger,
+            }),
+          };
+          ctx.logger.info(
+            { table: config.table, fallback: as.fallback },
+            "enrich: as-of retrieval (version current at each event's timestamp)",
+          );
+        }
         if (config.recall) recall = await MemoryRecall.open(config.recall, uri, env.baseDir);
         refreshedAt = ctx.now();
         const { version, tier, bytes } = tiers.current;
@@ -274,6 +342,7 @@ export const enrichProcessor = defineProcessor({
       process: processOneByBatch(processBatch),
       async close() {
         recall?.close();
+        await asOf?.tiers.close();
         const freed = await tiers?.close();
         if (freed) metrics.kbTierBytes.remove(tierLabels(freed));
       },
