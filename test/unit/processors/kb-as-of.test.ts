@@ -10,7 +10,12 @@ const v = (version: number, at: number) => ({ version, timestamp: new Date(at) }
 
 describe("knowledge-base as-of timeline", () => {
   it("picks the version committed last at or before each time", async () => {
-    const t = new KbTimeline("kb", async () => [v(3, 3000), v(1, 1000), v(2, 2000)], "fail", () => 10_000);
+    const t = new KbTimeline(
+      "kb",
+      async () => [v(3, 3000), v(1, 1000), v(2, 2000)],
+      "fail",
+      () => 10_000,
+    );
     await t.cover(5000);
     expect([1000, 1999, 2000, 2500, 3000, 9000].map((time) => t.versionAt(time).version)).toEqual([1, 1, 2, 2, 3, 3]);
     expect(() => t.versionAt(999)).toThrow(/no version of knowledge-base table kb existed/);
@@ -26,7 +31,12 @@ describe("knowledge-base as-of timeline", () => {
     const nearest = new KbTimeline("kb", list, "nearest", () => 10_000);
     await nearest.cover(0);
     expect(nearest.versionAt(2000)).toEqual({ version: 1, wanted: "v2..v3" });
-    const oldCleaned = new KbTimeline("kb", async () => [v(7, 7000)], "nearest", () => 10_000);
+    const oldCleaned = new KbTimeline(
+      "kb",
+      async () => [v(7, 7000)],
+      "nearest",
+      () => 10_000,
+    );
     await oldCleaned.cover(0);
     expect(oldCleaned.versionAt(100)).toEqual({ version: 7, wanted: "before v7" });
   });
