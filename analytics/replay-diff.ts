@@ -89,16 +89,17 @@ export async function diffReplay(url: string, options: DiffOptions): Promise<Dif
   });
   const rows = async (query: string) =>
     ((await (await client.query({ query, format: "JSONEachRow" })).json()) as Row[]).map(num);
-  const diff = `(SELECT * FROM decision_diff FINAL WHERE run_id = ${sqlString(o.runId)} AND baseline_run_id = ${sqlString(o.baselineRunId)})`;
-  const share = "count() AS records, sum(changed) AS changed, sum(changed) / count() AS changed_share";
+  const diff = `(SELECT * FROM decision_diff FINAL WHERE application_id = ${sqlString(o.applicationId)}
+    AND run_id = ${sqlString(o.runId)} AND baseline_run_id = ${sqlString(o.baselineRunId)})`;
+  const share = "count() AS records, sum(changed) AS changed_records, avg(changed) AS changed_share";
   try {
     const t0 = performance.now();
     await client.command({ query: diffInsertSql(o) });
     const [[counts], byClass, byTenant, transitions, movers] = await Promise.all([
       rows(`SELECT (SELECT count() FROM ${o.table} FINAL WHERE application_id = ${sqlString(o.applicationId)}
-              AND run_id = ${sqlString(o.runId)}) AS replayed, count() AS compared, sum(changed) AS changed FROM ${diff}`),
+              AND run_id = ${sqlString(o.runId)}) AS replayed, count() AS compared, sum(changed) AS changed_records FROM ${diff}`),
       rows(`SELECT old_decision AS class, ${share} FROM ${diff} GROUP BY class ORDER BY class`),
-      rows(`SELECT tenant_id, ${share} FROM ${diff} GROUP BY tenant_id ORDER BY changed DESC, tenant_id LIMIT 20`),
+      rows(`SELECT tenant_id, ${share} FROM ${diff} GROUP BY tenant_id ORDER BY changed_records DESC, tenant_id LIMIT 20`),
       rows(`SELECT old_decision, new_decision, count() AS records FROM ${diff} WHERE changed = 1
               GROUP BY old_decision, new_decision ORDER BY records DESC, old_decision, new_decision`),
       rows(`SELECT source_topic, source_partition, source_offset, tenant_id, old_decision, old_confidence,
@@ -107,7 +108,7 @@ export async function diffReplay(url: string, options: DiffOptions): Promise<Dif
               LIMIT ${Math.max(0, Math.floor(options.movers ?? 10))}`),
     ]);
     const compared = Number(counts?.compared ?? 0);
-    const changed = Number(counts?.changed ?? 0);
+    const changed = Number(counts?.changed_records ?? 0);
     return {
       runId: o.runId,
       baselineRunId: o.baselineRunId,
@@ -139,10 +140,10 @@ export function formatDiff(r: DiffReport): string {
       (r.replayed !== r.compared ? `; ${r.replayed - r.compared} replayed records have no baseline decision` : ""),
     "",
     "by class (the baseline's decision)",
-    table(r.byClass, ["class", "records", "changed", "changed_share"]),
+    table(r.byClass, ["class", "records", "changed_records", "changed_share"]),
     "",
     "by tenant (most changed first)",
-    table(r.byTenant, ["tenant_id", "records", "changed", "changed_share"]),
+    table(r.byTenant, ["tenant_id", "records", "changed_records", "changed_share"]),
     "",
     "transitions",
     table(r.transitions, ["old_decision", "new_decision", "records"]),
