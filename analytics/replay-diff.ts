@@ -99,7 +99,9 @@ export async function diffReplay(url: string, options: DiffOptions): Promise<Dif
       rows(`SELECT (SELECT count() FROM ${o.table} FINAL WHERE application_id = ${sqlString(o.applicationId)}
               AND run_id = ${sqlString(o.runId)}) AS replayed, count() AS compared, sum(changed) AS changed_records FROM ${diff}`),
       rows(`SELECT old_decision AS class, ${share} FROM ${diff} GROUP BY class ORDER BY class`),
-      rows(`SELECT tenant_id, ${share} FROM ${diff} GROUP BY tenant_id ORDER BY changed_records DESC, tenant_id LIMIT 20`),
+      rows(
+        `SELECT tenant_id, ${share} FROM ${diff} GROUP BY tenant_id ORDER BY changed_records DESC, tenant_id LIMIT 20`,
+      ),
       rows(`SELECT old_decision, new_decision, count() AS records FROM ${diff} WHERE changed = 1
               GROUP BY old_decision, new_decision ORDER BY records DESC, old_decision, new_decision`),
       rows(`SELECT source_topic, source_partition, source_offset, tenant_id, old_decision, old_confidence,

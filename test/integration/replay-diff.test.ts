@@ -96,7 +96,9 @@ describe("sluice replay --model --diff", () => {
       return m;
     };
     const reported = (rows: Record<string, unknown>[], by: string) =>
-      Object.fromEntries(rows.filter((r) => Number(r.changed_records) > 0).map((r) => [r[by], Number(r.changed_records)]));
+      Object.fromEntries(
+        rows.filter((r) => Number(r.changed_records) > 0).map((r) => [r[by], Number(r.changed_records)]),
+      );
     expect(reported(candidate.diff.byClass, "class")).toEqual(count((d) => String(d.decision)));
     const byTenant = count((d) => String(d.tenant_id));
     for (const [tenant, n] of Object.entries(reported(candidate.diff.byTenant, "tenant_id")))
