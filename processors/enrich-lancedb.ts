@@ -187,12 +187,19 @@ export const enrichProcessor = defineProcessor({
       pending: readonly Pending[],
       results: Map<number, Retrieved>,
       used: Map<number, { version: number; tier: string; wanted?: string }>,
+      onFail: (index: number, error: Error) => void,
     ) => {
       const { timeline, tiers: versionTiers } = asOf as NonNullable<typeof asOf>;
       await timeline.cover(Math.max(...pending.map((p) => (records[p.index] as StreamRecord).timestamp)));
       const byVersion = new Map<number, Pending[]>();
       for (const p of pending) {
-        const choice = timeline.versionAt((records[p.index] as StreamRecord).timestamp);
+        let choice: ReturnType<KbTimeline["versionAt"]>;
+        try {
+          choice = timeline.versionAt((records[p.index] as StreamRecord).timestamp);
+        } catch (error) {
+          onFail(p.index, error as Error); // a cleaned-up version without the nearest fallback: this record fails
+          continue;
+        }
         used.set(p.index, { version: choice.version, tier: "", ...(choice.wanted ? { wanted: choice.wanted } : {}) });
         const list = byVersion.get(choice.version);
         if (list) list.push(p);
@@ -223,7 +230,7 @@ export const enrichProcessor = defineProcessor({
       const memories = await recall?.search(pending, (i, error) => failures.failed(i, error));
       const results = new Map<number, Retrieved>();
       const used = new Map<number, { version: number; tier: string; wanted?: string }>();
-      if (!active) await searchAsOf(records, pending, results, used);
+      if (!active) await searchAsOf(records, pending, results, used, (i, e) => failures.failed(i, e));
       else if (active.tier === "memory") searchMemory(pending, active, results);
       else
         ctx.metrics.count("cache_hits", await lancedbTier.search(tiers.queryTable, active.version, pending, results));

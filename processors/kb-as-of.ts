@@ -5,10 +5,10 @@
  * by the producer); a version's time is the wall clock of the process that committed it. Both are compared as
  * epoch milliseconds, so the producers' and the KB writers' clocks must agree to within the gap between updates.
  * Versions removed by cleanup (`optimize({ cleanupOlderThan })`) leave gaps: an event falling in one either fails
- * the run (`fallback: fail`, the default) or, when the user chose `nearest`, uses the nearest kept version, and
+ * (`fallback: fail`, the default: a dead letter that names the missing versions) or, when the user chose `nearest`, uses the nearest kept version, and
  * the record says which version it wanted (lineage `kb_version_wanted`).
  */
-import { SluiceError } from "../core/errors.ts";
+import { PoisonRecordError } from "../core/errors.ts";
 
 export type AsOfFallback = "fail" | "nearest";
 
@@ -43,7 +43,8 @@ export interface AsOfChoice {
   wanted?: string;
 }
 
-export class KbVersionCleanedError extends SluiceError {}
+/** The version an event needs is gone: the record fails (dead letter naming the version), the run goes on. */
+export class KbVersionCleanedError extends PoisonRecordError {}
 
 export class KbTimeline {
   private versions: VersionEntry[] = [];

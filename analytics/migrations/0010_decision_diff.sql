@@ -29,4 +29,9 @@ CREATE TABLE IF NOT EXISTS decision_diff
 ENGINE = ReplacingMergeTree(inserted_at)
 PARTITION BY toYYYYMM(event_time)
 ORDER BY (run_id, source_topic, source_partition, source_offset, output_index)
-SETTINGS index_granularity = 8192{{#if nonReplicatedDeduplication}}, non_replicated_deduplication_window = 1000{{/if}}
+SETTINGS index_granularity = 8192{{#if nonReplicatedDeduplication}}, non_replicated_deduplication_window = 1000{{/if}};
+
+-- As-of retrieval (processors/kb-as-of.ts) with `--as-of-fallback nearest`: the cleaned-up knowledge-base
+-- version(s) current at the event's time that kb_version stood in for (NULL when the version used was the one
+-- current). Plain ADD COLUMN: see 0005.
+ALTER TABLE agent_decisions ADD COLUMN kb_version_wanted Nullable(String) AFTER kb_tier
