@@ -11,7 +11,8 @@ import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
-import { asOfSettings, KbTimeline } from "./kb-as-of.ts";
+import { asOfSettings } from "./kb-as-of.ts";
+import { AsOfRetrieval } from "./kb-as-of-retrieval.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
 import { LanceDbTier } from "./kb-lancedb-tier.ts";
@@ -19,7 +20,6 @@ import { groupKey } from "./kb-memory-tier.ts";
 import type { QueryOptions, Retrieved } from "./kb-query.ts";
 import { describeKbTable, openKbTable } from "./kb-table.ts";
 import { type ActiveTier, KbTiers } from "./kb-tiers.ts";
-import { VersionTiers } from "./kb-version-tiers.ts";
 import { MemoryRecall, recallConfig } from "./memory-recall.ts";
 import { objectValue, withStage } from "./stage-timing.ts";
 
@@ -90,6 +90,13 @@ export const enrichConfig = z
   .strict();
 export type EnrichConfig = z.infer<typeof enrichConfig>;
 
+/** The version and tier a record's retrieval came from (and, after an as-of fallback, what it wanted). */
+interface Used {
+  version: number;
+  tier: string;
+  wanted?: string;
+}
+
 interface Pending {
   index: number;
   value: Record<string, unknown>;
@@ -112,7 +119,7 @@ export const enrichProcessor = defineProcessor({
     let refreshedAt = 0;
     let recall: MemoryRecall | undefined;
     /** As-of retrieval (a replay, or `run --as-of`): the version timeline and the per-version tiers. */
-    let asOf: { timeline: KbTimeline; tiers: VersionTiers } | undefined;
+    let asOf: AsOfRetrieval | undefined;
 
     const refresh = async () => {
       const due =
@@ -186,30 +193,22 @@ export const enrichProcessor = defineProcessor({
       records: readonly StreamRecord[],
       pending: readonly Pending[],
       results: Map<number, Retrieved>,
-      used: Map<number, { version: number; tier: string; wanted?: string }>,
+      used: Map<number, Used>,
       onFail: (index: number, error: Error) => void,
     ) => {
-      const { timeline, tiers: versionTiers } = asOf as NonNullable<typeof asOf>;
-      await timeline.cover(Math.max(...pending.map((p) => (records[p.index] as StreamRecord).timestamp)));
-      const byVersion = new Map<number, Pending[]>();
-      for (const p of pending) {
-        let choice: ReturnType<KbTimeline["versionAt"]>;
-        try {
-          choice = timeline.versionAt((records[p.index] as StreamRecord).timestamp);
-        } catch (error) {
-          onFail(p.index, error as Error); // a cleaned-up version without the nearest fallback: this record fails
-          continue;
-        }
-        used.set(p.index, { version: choice.version, tier: "", ...(choice.wanted ? { wanted: choice.wanted } : {}) });
-        const list = byVersion.get(choice.version);
-        if (list) list.push(p);
-        else byVersion.set(choice.version, [p]);
-      }
-      for (const [version, list] of byVersion) {
-        const t = await versionTiers.get(version);
+      const retrieval = asOf as AsOfRetrieval;
+      const byIndex = new Map(pending.map((p) => [p.index, p]));
+      const items = pending.map((p) => ({ index: p.index, time: (records[p.index] as StreamRecord).timestamp }));
+      const { groups, choices } = await retrieval.plan(items, onFail);
+      for (const [version, indices] of groups) {
+        const t = await retrieval.tier(version);
+        const list = indices.map((i) => byIndex.get(i) as Pending);
         if (t.tier === "memory") searchMemory(list, t, results);
         else ctx.metrics.count("cache_hits", await lancedbTier.search(t.table, version, list, results));
-        for (const p of list) (used.get(p.index) as { tier: string }).tier = t.tier;
+        for (const i of indices) {
+          const wanted = choices.get(i)?.wanted;
+          used.set(i, { version, tier: t.tier, ...(wanted ? { wanted } : {}) });
+        }
       }
     };
 
@@ -229,7 +228,7 @@ export const enrichProcessor = defineProcessor({
       });
       const memories = await recall?.search(pending, (i, error) => failures.failed(i, error));
       const results = new Map<number, Retrieved>();
-      const used = new Map<number, { version: number; tier: string; wanted?: string }>();
+      const used = new Map<number, Used>();
       if (!active) await searchAsOf(records, pending, results, used, (i, e) => failures.failed(i, e));
       else if (active.tier === "memory") searchMemory(pending, active, results);
       else
@@ -243,7 +242,7 @@ export const enrichProcessor = defineProcessor({
       for (const p of pending) {
         if (failures.failures.has(p.index)) continue;
         const r = results.get(p.index) as Retrieved;
-        const choice: { version: number; tier: string; wanted?: string } = active ?? (used.get(p.index) as never);
+        const choice: Used = active ?? (used.get(p.index) as Used);
         const { version, tier, wanted } = choice;
         const retrieval = {
           table: config.table,
@@ -315,23 +314,17 @@ export const enrichProcessor = defineProcessor({
         await tiers.start(await table.version());
         const as = asOfSettings();
         if (as.enabled) {
-          const open = () => db.openTable(config.table);
-          const probe = await open();
-          asOf = {
-            timeline: new KbTimeline(config.table, () => probe.listVersions(), as.fallback),
-            tiers: new VersionTiers({
-              tableName: config.table,
-              open,
-              idColumn: config.idColumn,
-              filterColumn,
-              fields: config.fields,
-              dim,
-              mode: config.memory.tier,
-              maxBytes: config.memory.maxBytes,
-              maxVersions: 4,
-              logger: ctx.logger,
-            }),
-          };
+          asOf = await AsOfRetrieval.open(db, {
+            tableName: config.table,
+            fallback: as.fallback,
+            idColumn: config.idColumn,
+            filterColumn,
+            fields: config.fields,
+            dim,
+            mode: config.memory.tier,
+            maxBytes: config.memory.maxBytes,
+            logger: ctx.logger,
+          });
           ctx.logger.info(
             { table: config.table, fallback: as.fallback },
             "enrich: as-of retrieval (version current at each event's timestamp)",
@@ -349,7 +342,7 @@ export const enrichProcessor = defineProcessor({
       process: processOneByBatch(processBatch),
       async close() {
         recall?.close();
-        await asOf?.tiers.close();
+        await asOf?.close();
         const freed = await tiers?.close();
         if (freed) metrics.kbTierBytes.remove(tierLabels(freed));
       },
