@@ -4,6 +4,7 @@
  * `sluice replay --from earliest --to latest --model <candidate> --diff --json` replays them with a candidate (the
  * classifier with shifted output biases) and joins the two runs in ClickHouse. Reports events/s of the replay
  * (records / its processing seconds), of replay + diff, and of the whole command (process start included).
+ * `--pinned` replays with `--no-as-of` (the pinned KB version) to show what as-of retrieval costs.
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +20,9 @@ import { endpoints } from "../../stack/config.ts";
 import { REPO_ROOT } from "../repo-root.ts";
 import { createTopic, deleteTopics, topicEnd } from "./lib/topics.ts";
 
-const { values } = parseArgs({ options: { events: { type: "string", default: "20000" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "20000" }, pinned: { type: "boolean", default: false } },
+});
 const N = Number(values.events);
 const dir = mkdtempSync(join(tmpdir(), "sluice-bench-replay-diff-"));
 const app = `bench-rdiff-${Date.now().toString(36)}`;
@@ -73,6 +76,7 @@ await new Promise((r) => live.once("exit", r));
 
 const t0 = performance.now();
 const args = ["replay", file, "--from", "earliest", "--to", "latest", "--run-id", "bench", "--model", candidate];
+if (values.pinned) args.push("--no-as-of"); // the pinned version instead of as-of retrieval, for comparison
 const { stdout } = await promisify(execFile)("node", [cli, ...args, "--diff", "--json"], {
   env,
   timeout: 600_000,
@@ -82,6 +86,7 @@ const wall = (performance.now() - t0) / 1000;
 const s = JSON.parse(stdout) as { records: number; seconds: number; diff: { queryMs: number; changed: number } };
 const result = {
   events: s.records,
+  retrieval: values.pinned ? "pinned" : "as-of",
   changed: s.diff.changed,
   replaySeconds: s.seconds,
   diffSeconds: Number((s.diff.queryMs / 1000).toFixed(2)),
@@ -91,6 +96,7 @@ const result = {
   commandEventsPerSecond: Math.round(s.records / wall),
 };
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(join(REPO_ROOT, "bench/results/replay-diff.json"), `${JSON.stringify(result, null, 2)}\n`);
+if (!values.pinned)
+  writeFileSync(join(REPO_ROOT, "bench/results/replay-diff.json"), `${JSON.stringify(result, null, 2)}\n`);
 await deleteTopics([topics.events, topics.decisions, `${app}.dlq`]);
 rmSync(dir, { recursive: true, force: true });
