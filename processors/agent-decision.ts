@@ -65,6 +65,8 @@ export interface AgentDecision {
   kb_version: number | null;
   /** Which retrieval tier answered: `memory` (exact, in process) or `lancedb`. */
   kb_tier: string | null;
+  /** As-of with the `nearest` fallback: the cleaned-up version(s) `kb_version` stood in for (`v4..v6`). */
+  kb_version_wanted: string | null;
   retrieved_ids: string[];
   retrieved_distances: number[];
   event_time: number;
@@ -121,7 +123,7 @@ export function agentDecision(
   if (!inference?.model_id)
     throw new PoisonRecordError(`${ctx.processorName}: field ${f.inferenceField} has no model_id (run infer first)`);
   const retrieval = readPath(value, f.retrievalField) as
-    | { table?: string; version?: number; tier?: string; ids?: string[]; distances?: number[] }
+    | { table?: string; version?: number; tier?: string; version_wanted?: string; ids?: string[]; distances?: number[] }
     | undefined;
   const { source } = record;
   const eventTime = Number(readPath(value, f.eventTimeField));
@@ -145,6 +147,7 @@ export function agentDecision(
     kb_table: retrieval?.table ?? null,
     kb_version: typeof retrieval?.version === "number" ? retrieval.version : null,
     kb_tier: str(retrieval?.tier),
+    kb_version_wanted: str(retrieval?.version_wanted),
     retrieved_ids: retrieval?.ids ?? [],
     retrieved_distances: retrieval?.distances ?? [],
     event_time: Number.isFinite(eventTime) ? eventTime : record.timestamp,

@@ -11,6 +11,8 @@ import { metrics } from "../core/metrics.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
 import { defineProcessor, processOneByBatch } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
+import { asOfSettings } from "./kb-as-of.ts";
+import { AsOfRetrieval } from "./kb-as-of-retrieval.ts";
 import { checkEncoderMatchesTable } from "./kb-encoder-check.ts";
 import { QUERY_DEFAULTS } from "./kb-index-params.ts";
 import { LanceDbTier } from "./kb-lancedb-tier.ts";
@@ -88,6 +90,13 @@ export const enrichConfig = z
   .strict();
 export type EnrichConfig = z.infer<typeof enrichConfig>;
 
+/** The version and tier a record's retrieval came from (and, after an as-of fallback, what it wanted). */
+interface Used {
+  version: number;
+  tier: string;
+  wanted?: string;
+}
+
 interface Pending {
   index: number;
   value: Record<string, unknown>;
@@ -109,6 +118,8 @@ export const enrichProcessor = defineProcessor({
     let dim = 0;
     let refreshedAt = 0;
     let recall: MemoryRecall | undefined;
+    /** As-of retrieval (a replay, or `run --as-of`): the version timeline and the per-version tiers. */
+    let asOf: AsOfRetrieval | undefined;
 
     const refresh = async () => {
       const due =
@@ -154,7 +165,11 @@ export const enrichProcessor = defineProcessor({
     };
 
     /** Memory tier: one exact top-k pass per filter group of the micro-batch. */
-    const searchMemory = (pending: readonly Pending[], active: ActiveTier, results: Map<number, Retrieved>) => {
+    const searchMemory = (
+      pending: readonly Pending[],
+      active: Pick<ActiveTier, "memory">,
+      results: Map<number, Retrieved>,
+    ) => {
       const groups = new Map<string, Pending[]>();
       for (const p of pending) {
         const list = groups.get(p.group);
@@ -173,11 +188,35 @@ export const enrichProcessor = defineProcessor({
       }
     };
 
+    /** As-of: each record's version (by its timestamp); one search per version group of the micro-batch. */
+    const searchAsOf = async (
+      records: readonly StreamRecord[],
+      pending: readonly Pending[],
+      results: Map<number, Retrieved>,
+      used: Map<number, Used>,
+      onFail: (index: number, error: Error) => void,
+    ) => {
+      const retrieval = asOf as AsOfRetrieval;
+      const byIndex = new Map(pending.map((p) => [p.index, p]));
+      const items = pending.map((p) => ({ index: p.index, time: (records[p.index] as StreamRecord).timestamp }));
+      const { groups, choices } = await retrieval.plan(items, onFail);
+      for (const [version, indices] of groups) {
+        const t = await retrieval.tier(version);
+        const list = indices.map((i) => byIndex.get(i) as Pending);
+        if (t.tier === "memory") searchMemory(list, t, results);
+        else ctx.metrics.count("cache_hits", await lancedbTier.search(t.table, version, list, results));
+        for (const i of indices) {
+          const wanted = choices.get(i)?.wanted;
+          used.set(i, { version, tier: t.tier, ...(wanted ? { wanted } : {}) });
+        }
+      }
+    };
+
     const processBatch = async (records: readonly StreamRecord[]) => {
       const started = ctx.now();
       const t0 = performance.now();
-      await refresh();
-      const active = tiers.current; // one tier and version for the whole micro-batch
+      if (!asOf) await refresh();
+      const active = asOf ? undefined : tiers.current; // one tier and version for the whole micro-batch
       const failures = new BatchError(`${ctx.processorName}: some records could not be enriched`);
       const pending: Pending[] = [];
       records.forEach((record, i) => {
@@ -189,7 +228,9 @@ export const enrichProcessor = defineProcessor({
       });
       const memories = await recall?.search(pending, (i, error) => failures.failed(i, error));
       const results = new Map<number, Retrieved>();
-      if (active.tier === "memory") searchMemory(pending, active, results);
+      const used = new Map<number, Used>();
+      if (!active) await searchAsOf(records, pending, results, used, (i, e) => failures.failed(i, e));
+      else if (active.tier === "memory") searchMemory(pending, active, results);
       else
         ctx.metrics.count("cache_hits", await lancedbTier.search(tiers.queryTable, active.version, pending, results));
       const timing = {
@@ -198,11 +239,20 @@ export const enrichProcessor = defineProcessor({
         duration_ms: performance.now() - t0,
         batch_size: records.length,
       };
-      const { version, tier } = active;
       for (const p of pending) {
         if (failures.failures.has(p.index)) continue;
         const r = results.get(p.index) as Retrieved;
-        const retrieval = { table: config.table, version, tier, ids: r.ids, distances: r.distances, fields: r.fields };
+        const choice: Used = active ?? (used.get(p.index) as Used);
+        const { version, tier, wanted } = choice;
+        const retrieval = {
+          table: config.table,
+          version,
+          tier,
+          ...(wanted ? { version_wanted: wanted } : {}),
+          ids: r.ids,
+          distances: r.distances,
+          fields: r.fields,
+        };
         ctx.forward(
           (records[p.index] as StreamRecord).withValue(
             withStage(
@@ -262,6 +312,24 @@ export const enrichProcessor = defineProcessor({
           },
         });
         await tiers.start(await table.version());
+        const as = asOfSettings();
+        if (as.enabled) {
+          asOf = await AsOfRetrieval.open(db, {
+            tableName: config.table,
+            fallback: as.fallback,
+            idColumn: config.idColumn,
+            filterColumn,
+            fields: config.fields,
+            dim,
+            mode: config.memory.tier,
+            maxBytes: config.memory.maxBytes,
+            logger: ctx.logger,
+          });
+          ctx.logger.info(
+            { table: config.table, fallback: as.fallback },
+            "enrich: as-of retrieval (version current at each event's timestamp)",
+          );
+        }
         if (config.recall) recall = await MemoryRecall.open(config.recall, uri, env.baseDir);
         refreshedAt = ctx.now();
         const { version, tier, bytes } = tiers.current;
@@ -274,6 +342,7 @@ export const enrichProcessor = defineProcessor({
       process: processOneByBatch(processBatch),
       async close() {
         recall?.close();
+        await asOf?.close();
         const freed = await tiers?.close();
         if (freed) metrics.kbTierBytes.remove(tierLabels(freed));
       },

@@ -19,6 +19,7 @@ import { TopologyResources } from "../../topologies/runtime/resources.ts";
 import { startTracingSdk } from "../../topologies/runtime/tracing.ts";
 import { loadTopologyFile } from "../../topologies/yaml-loader.ts";
 import { EXIT } from "../exit-codes.ts";
+import { asOfFromFlags } from "./replay-topology.ts";
 
 export interface RunOptions {
   instances: number;
@@ -29,6 +30,10 @@ export interface RunOptions {
    * by default 9464 (or SLUICE_METRICS_PORT) is tried, then the next free one, so local instances coexist.
    */
   metricsPort?: number;
+  /** Enrich from the knowledge-base version current at each event's timestamp. @default false */
+  asOf?: boolean;
+  /** `fail` or `nearest` when that version was cleaned up. @default "fail" */
+  asOfFallback?: string;
 }
 
 export async function runTopology(file: string, options: RunOptions): Promise<number> {
@@ -42,6 +47,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
     process.off("SIGTERM", loading);
     process.off("SIGINT", loading);
   }
+  const asOf = asOfFromFlags(options.asOf === true, options.asOfFallback);
   const topology = compileForRun(loadTopologyFile(file)); // the checks `sluice validate` makes, before connecting
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
   const logger = createLogger({ base: { topology: topology.spec.applicationId, runId: options.runId } });
@@ -65,6 +71,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
       logger,
       runId: options.runId,
       ...(endpoint ? { endpoint } : {}),
+      ...(asOf.enabled ? { auditDetails: { asOf } } : {}),
       onFatal: (error) => {
         fatal = error;
         logger.error({ err: error }, "stopping after a fatal error");
@@ -142,6 +149,7 @@ export async function runInstances(file: string, options: RunOptions): Promise<n
         options.runId,
         "--drain-timeout",
         String(options.drainTimeout),
+        ...(options.asOf ? ["--as-of", "--as-of-fallback", options.asOfFallback ?? "fail"] : []),
         ...(options.metricsPort === undefined
           ? []
           : ["--metrics-port", String(options.metricsPort > 0 ? options.metricsPort + i : 0)]),

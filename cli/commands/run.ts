@@ -20,6 +20,15 @@ export function registerRunCommand(program: Command): void {
       "port of /metrics, /healthz and /readyz; 0 turns it off (with --instances, instance i uses port + i)",
       (v) => Number(v),
     )
+    .option(
+      "--as-of",
+      "enrich from the knowledge-base version current at each event's timestamp (LanceDB version history)",
+    )
+    .option(
+      "--as-of-fallback <mode>",
+      "when that version was cleaned up: fail, or nearest (the nearest kept version)",
+      "fail",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  sluice run topologies/examples/support-triage.yaml\n  sluice run topologies/examples/passthrough.yaml --instances 3\n\nIn production run one instance per process or pod; Kafka's group protocol assigns the partitions.",

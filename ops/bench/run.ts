@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only passthrough,topology,scale,memory]`: every benchmark of issue 7 on the
+ * `npm run bench [-- --quick] [-- --only passthrough,topology,scale,memory,replay-diff]`: every benchmark of issue 7 on the
  * running local stack, one after another (never in parallel: 2 shared cores), then a table, ratios and a plot.
  */
 import { writeFileSync } from "node:fs";
@@ -12,6 +12,7 @@ import { type TargetInputs, targetRows, targetsTable } from "./lib/targets.ts";
 import { deleteBenchGroups } from "./lib/topics.ts";
 import { benchMemory } from "./memory.ts";
 import { benchPassthrough } from "./passthrough.ts";
+import { benchReplayDiff } from "./replay-diff.ts";
 import { benchScale } from "./scale.ts";
 import { benchSoak } from "./soak.ts";
 import { benchStartup } from "./startup.ts";
@@ -19,7 +20,7 @@ import { benchTopology } from "./topology.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const quick = values.quick ?? false;
-const sections = new Set((values.only ?? "passthrough,clients,topology,scale,memory,startup").split(","));
+const sections = new Set((values.only ?? "passthrough,clients,topology,scale,memory,startup,replay-diff").split(","));
 const settings = quick
   ? {
       passthrough: { records: 100_000, naiveMaxSeconds: 8, latencySeconds: 6 },
@@ -173,6 +174,18 @@ if (sections.has("startup")) {
     rows.push({ section: "startup", run: f.command, p50Ms: f.medianMs, other });
   }
   console.error(`startup done at ${elapsed()}`);
+}
+
+if (sections.has("replay-diff")) {
+  const r = await benchReplayDiff({ events: quick ? 3000 : 20_000 });
+  rows.push({
+    section: "replay-diff",
+    run: "sluice replay --model <candidate> --diff",
+    recordsPerSecond: r.replayAndDiffEventsPerSecond,
+    other: `${r.events} events, ${r.changed} changed: replay ${r.replaySeconds} s (${r.replayEventsPerSecond}/s), diff ${r.diffSeconds} s, whole command ${r.commandSeconds} s`,
+  });
+  writeFileSync(join(REPO_ROOT, "bench/results/replay-diff.json"), `${JSON.stringify(r, null, 2)}\n`);
+  console.error(`replay-diff done at ${elapsed()}`);
 }
 
 await deleteBenchGroups();

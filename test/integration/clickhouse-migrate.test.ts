@@ -50,6 +50,7 @@ describe("ClickHouse migrations and SQL on the local server", () => {
       { name: "agent_decisions", engine: "ReplacingMergeTree" },
       { name: "audit_log", engine: "ReplacingMergeTree" },
       { name: "dead_letters", engine: "ReplacingMergeTree" },
+      { name: "decision_diff", engine: "ReplacingMergeTree" },
       { name: "decision_eval", engine: "View" },
       { name: "decision_outcomes", engine: "ReplacingMergeTree" },
       { name: "pipeline_metrics", engine: "ReplacingMergeTree" },

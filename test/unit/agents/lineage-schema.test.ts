@@ -38,6 +38,7 @@ const decision = {
   kb_table: null,
   kb_version: null,
   kb_tier: null,
+  kb_version_wanted: null,
   retrieved_ids: [],
   retrieved_distances: [],
   event_time: 1_767_000_000_000,
