@@ -4,7 +4,14 @@
  * watermarks on an interval, when a rebalance starts, and at shutdown — never past an unacknowledged output.
  */
 import type { Logger } from "pino";
-import type { BatchControl, ConsumedBatch, GroupConsumer, KafkaAdmin, TopicPartition } from "../../core/kafka.ts";
+import type {
+  BatchControl,
+  ConsumedBatch,
+  ConsumedMessage,
+  GroupConsumer,
+  KafkaAdmin,
+  TopicPartition,
+} from "../../core/kafka.ts";
 import { partitionId } from "../../core/kafka.ts";
 import { metrics, PROCESSOR_OBSERVATIONS } from "../../core/metrics.ts";
 import type { ProcessorMetrics } from "../../processors/api.ts";
@@ -188,7 +195,7 @@ export class Application {
     const messages = end === undefined ? batch.messages : batch.messages.filter((m) => m.offset < end);
     let rebalancing = false;
     const abandoned = () => this.stopping || rebalancing || !control.isCurrent() || task.state.is("closed");
-    await task.handle(messages, {
+    const taken = await task.handle(messages, {
       heartbeat: async () => {
         try {
           await control.heartbeat();
@@ -200,11 +207,40 @@ export class Application {
       shouldStop: abandoned,
     });
     if (abandoned()) return;
+    if (taken === "full") {
+      this.pauseForCapacity(task, batch, messages, control, end);
+      return;
+    }
     const last = batch.lastOffset;
     task.consumedUpTo(end === undefined ? last + 1 : Math.min(last + 1, end));
     control.resolveOffset(last); // advances the fetch position only: commits come from the watermarks
     if (end !== undefined && last + 1 >= end && ends?.has(key)) this.reachedEnd(key);
     if (this.state.is("rebalancing")) this.state.to("running");
+  }
+
+  /**
+   * The task's in-flight window is full (its sinks have not acknowledged enough): what it took is resolved, the
+   * partition pauses, and it resumes, fetching from the first record not taken, once half the window is free.
+   * Blocking in the batch handler instead would stall the client's fetches for every other partition too.
+   */
+  private pauseForCapacity(
+    task: Task,
+    batch: ConsumedBatch,
+    messages: readonly ConsumedMessage[],
+    control: BatchControl,
+    end?: number,
+  ): void {
+    const taken = task.lastTakenOffset;
+    const first = messages[0]?.offset ?? batch.lastOffset + 1;
+    if (taken >= first) {
+      task.consumedUpTo(end === undefined ? taken + 1 : Math.min(taken + 1, end));
+      control.resolveOffset(taken);
+    }
+    const partition = [{ topic: batch.topic, partition: batch.partition }];
+    this.consumer?.pause(partition);
+    task.whenCapacity(() => {
+      if (!this.stopping) this.consumer?.resume(partition);
+    });
   }
 
   /**

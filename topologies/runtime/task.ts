@@ -25,6 +25,8 @@ import { type ChunkOutputs, commitChunk } from "./task-transaction.ts";
 import { continueTrace, TRACEPARENT, TRACING } from "./tracing.ts";
 
 const DEAD_LETTERS = "\u0000dead-letters";
+/** How long a batch waits for room in the in-flight window before it stops and its partition pauses. */
+const CAPACITY_WAIT_MS = 200;
 
 export interface TaskOptions {
   /** The topology's application id (metric label). */
@@ -88,6 +90,8 @@ export class Task {
   private failure: unknown;
   /** Highest offset handed to this task. */
   private lastTaken = -1;
+  /** Called once the in-flight window has room again (see whenCapacity). */
+  private readonly capacityWaiters: (() => void)[] = [];
   /** Per sink, the last write handed to it: the next write of this task waits for it. */
   private readonly sinkTails = new Map<string, Promise<void>>();
   /** The batch being handled: the next waits for it. */
@@ -110,22 +114,31 @@ export class Task {
     return this.options.partition;
   }
 
-  /** Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop. */
-  handle(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<void> {
+  /**
+   * Handles consumed messages in offset order. Returns early, with nothing skipped silently, when told to stop;
+   * resolves to "full" when it stopped because the in-flight window is full (the records after
+   * `lastTakenOffset` were not taken: see whenCapacity).
+   */
+  handle(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<"taken" | "full"> {
     // One batch at a time per task: after a rebalance that kept this partition, kafkajs may hand over a new
     // batch while the previous one is still being handled; interleaving them would break offset order.
     const turn = this.turn.then(() => this.handleInOrder(messages, hooks));
-    this.turn = turn.catch(() => {});
+    this.turn = turn.then(
+      () => {},
+      () => {},
+    );
     return turn;
   }
 
-  private async handleInOrder(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<void> {
+  private async handleInOrder(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<"taken" | "full"> {
     const size = this.options.chunkRecords ?? 1000;
     let i = 0;
     while (i < messages.length) {
-      if (hooks.shouldStop() || this.abort.signal.aborted) return;
-      await this.waitForCapacity(hooks);
-      if (hooks.shouldStop() || this.abort.signal.aborted) return;
+      if (hooks.shouldStop() || this.abort.signal.aborted) return "taken";
+      // Full: the rest is fetched again once the sinks catch up (the caller pauses the partition). Waiting here
+      // would hold the client's fetch loop, and with it every other partition of the same broker.
+      if (!(await this.waitForCapacity())) return "full";
+      if (hooks.shouldStop() || this.abort.signal.aborted) return "taken";
       // After a rebalance that kept this partition, the consumer refetches from the committed offset: records
       // this task already holds are in flight and will be acknowledged, so they are not taken twice.
       const chunk: ConsumedMessage[] = [];
@@ -140,6 +153,7 @@ export class Task {
       // the coordinator evicts the member. kafkajs sends at most one per heartbeatInterval.
       await hooks.heartbeat().catch(() => {});
     }
+    return "taken";
   }
 
   /** Everything below `nextOffset` was consumed (lets the watermark pass control records). */
@@ -365,36 +379,54 @@ export class Task {
     );
   }
 
-  private async waitForCapacity(hooks: BatchHooks): Promise<void> {
+  private hasCapacity(): boolean {
     const maxRecords = this.options.maxInFlightRecords ?? 10_000;
     const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
-    const since = Date.now();
-    let reported = false;
-    while (this.tracker.inFlightRecords >= maxRecords || this.tracker.inFlightBytesTotal >= maxBytes) {
-      if (hooks.shouldStop() || this.abort.signal.aborted) break;
-      this.stats.backpressureWaits++;
-      if (!reported && Date.now() - since >= 1000 && !this.stats.paused) {
-        // Sinks are not acknowledging (e.g. ClickHouse down, writes retrying): intake stops — say so.
-        reported = true;
-        this.stats.setPaused(
-          true,
-          `backpressure: ${this.tracker.inFlightRecords} records awaiting sink acknowledgement`,
-        );
-      }
+    return this.tracker.inFlightRecords < maxRecords && this.tracker.inFlightBytesTotal < maxBytes;
+  }
+
+  /** Waits briefly for room in the in-flight window; false when there is none (the batch stops there). */
+  private async waitForCapacity(): Promise<boolean> {
+    const deadline = Date.now() + CAPACITY_WAIT_MS;
+    while (!this.hasCapacity()) {
+      if (this.abort.signal.aborted || Date.now() >= deadline) return false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.drained.push(() => {
           clearTimeout(timer);
           resolve();
         });
       });
-      await hooks.heartbeat().catch(() => {});
     }
-    if (reported && this.stats.pauseReason.startsWith("backpressure")) this.stats.setPaused(false);
+    return true;
+  }
+
+  /** The offset of the last record the task took (-1 before the first). */
+  get lastTakenOffset(): number {
+    return this.lastTaken;
+  }
+
+  /**
+   * Runs `resume` once the in-flight window has room again (half of it free), or the task closes. Sinks that do
+   * not acknowledge (ClickHouse down, writes retrying) keep the partition paused meanwhile, and say so.
+   */
+  whenCapacity(resume: () => void): void {
+    if (!this.stats.paused) {
+      this.stats.setPaused(true, `backpressure: ${this.tracker.inFlightRecords} records awaiting sink acknowledgement`);
+    }
+    this.capacityWaiters.push(resume);
+    this.notifyDrain();
   }
 
   private notifyDrain(): void {
     for (const resolve of this.drained.splice(0)) resolve();
+    if (this.capacityWaiters.length === 0) return;
+    const maxRecords = this.options.maxInFlightRecords ?? 10_000;
+    const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
+    const roomy = this.tracker.inFlightRecords <= maxRecords / 2 && this.tracker.inFlightBytesTotal <= maxBytes / 2;
+    if (!roomy && !this.state.is("closing", "closed")) return;
+    if (this.stats.pauseReason.startsWith("backpressure")) this.stats.setPaused(false);
+    for (const resume of this.capacityWaiters.splice(0)) resume();
   }
 
   /** Waits until every record handed to the task is acknowledged, or `timeoutMs` passes. True when drained. */

@@ -86,20 +86,31 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe("Task", () => {
-  it("stops taking records at maxInFlightRecords until acknowledgements drain it", async () => {
+  it("stops taking records at maxInFlightRecords, says so, and asks to resume once half the window is free", async () => {
     const { task, sink } = await taskWith({ maxInFlightRecords: 10, chunkRecords: 5 });
-    const handled = task.handle(messages(0, 30), hooks());
-    // Chunk 1 is being written, chunk 2 waits behind it: 10 records in flight, so chunk 3 is not taken.
-    await until(() => sink.writes.length === 1 && task.tracker.inFlightRecords === 10, "10 records in flight");
-    await tick();
+    // Chunk 1 is being written, chunk 2 waits behind it: 10 records in flight, so chunk 3 is not taken and the
+    // batch returns (the caller pauses the partition) instead of holding the consumer's fetch loop.
+    expect(await task.handle(messages(0, 30), hooks())).toBe("full");
     expect(task.tracker.inFlightRecords).toBe(10);
     expect(task.stats.recordsIn).toBe(10);
-    for (let settled = 0; settled < 6; settled++) {
+    expect(task.lastTakenOffset).toBe(9);
+    let resumed = 0;
+    task.whenCapacity(() => resumed++);
+    expect(task.stats.paused).toBe(true);
+    expect(task.stats.pauseReason).toMatch(/^backpressure: 10 records awaiting sink acknowledgement/);
+    await until(() => sink.writes.length === 1, "the first write");
+    expect(resumed).toBe(0);
+    sink.writes[0]?.settle(); // 5 in flight: half the window is free
+    await until(() => resumed === 1, "the resume");
+    expect(task.stats.paused).toBe(false);
+    // The refetch from offset 10 (and a repeat of records already taken) continues in order.
+    const rest = task.handle(messages(5, 25), hooks());
+    for (let settled = 1; settled < 6; settled++) {
       await until(() => sink.writes.length > settled, `write ${settled + 1}`);
       expect(task.tracker.inFlightRecords).toBeLessThanOrEqual(10);
       sink.writes[settled]?.settle();
     }
-    await handled;
+    expect(await rest).toBe("taken");
     await until(() => task.tracker.inFlightRecords === 0, "all acknowledged");
     expect(task.tracker.toCommit()).toBe(30);
     expect(sink.values()).toEqual(Array.from({ length: 30 }, (_, i) => `v${i}`));
