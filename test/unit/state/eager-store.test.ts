@@ -1,7 +1,8 @@
 /**
  * Eager stores (the tool journal's): a write reaches the changelog at once, not with its batch; a retried batch
  * (abort) keeps it; concurrent writes are group-committed; a failed send is retried until acknowledged; a full
- * restore after an unclean stop holds every acknowledged write.
+ * restore after an unclean stop holds every acknowledged write. (A dotted name, as agents name their steps: lmdb
+ * must still open it as a folder.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,7 +38,7 @@ describe("eager store", () => {
         taskId: "calls-0",
         partition: 0,
         declarations: [
-          { name: "journal", kind: "keyValue", eager: true },
+          { name: "fraud.risk-journal", kind: "keyValue", eager: true },
           { name: "kv", kind: "keyValue" },
         ],
         stateDir,
@@ -45,7 +46,7 @@ describe("eager store", () => {
         sender,
       });
     const state = await open();
-    const journal = state.stores.store("journal");
+    const journal = state.stores.store("fraud.risk-journal");
     const kv = state.stores.store("kv");
     if (journal.kind !== "keyValue" || kv.kind !== "keyValue") throw new Error("key-value expected");
     state.stores.begin();
@@ -54,7 +55,7 @@ describe("eager store", () => {
     await journal.persisted?.();
     // The first send failed and was retried; the 20 writes went out together, before the batch ended.
     expect(sends).toEqual([20]);
-    expect(log.logs.get("app-journal-changelog/0")).toHaveLength(20);
+    expect(log.logs.get("app-fraud.risk-journal-changelog/0")).toHaveLength(20);
     expect(log.logs.get("app-kv-changelog/0")).toBeUndefined();
     state.stores.abort(); // the batch is retried: its batch-store write is dropped, the journal kept
     expect(journal.get("call-3")).toEqual({ status: "ok", i: 3 });
@@ -64,7 +65,7 @@ describe("eager store", () => {
     await expect(journal.persisted?.()).rejects.toThrow(/closed/);
 
     const restored = await open();
-    const again = restored.stores.store("journal");
+    const again = restored.stores.store("fraud.risk-journal");
     if (again.kind !== "keyValue") throw new Error("key-value expected");
     expect(again.prefix("call-")).toHaveLength(20);
     expect(again.get("call-19")).toEqual({ status: "ok", i: 19 });
