@@ -62,7 +62,11 @@ async function summary(since: number): Promise<void> {
 }
 
 const since = Date.now() - 1000;
-step("start the local stack (Kafka KRaft, Apicurio Registry, ClickHouse, the payments-risk and CRM tool servers)", "stack", "up");
+step(
+  "start the local stack (Kafka KRaft, Apicurio Registry, ClickHouse, the payments-risk and CRM tool servers)",
+  "stack",
+  "up",
+);
 step("create sluice's ClickHouse tables", "migrate");
 step("register the Avro schemas", "schemas", "register");
 await ensureTopics();
