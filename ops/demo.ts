@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: sluice's main job on the local stack, as a new user would run it step by step with the CLI —
  * stack up, ClickHouse tables, schemas, knowledge base, 20 000 synthetic events, the reference topology as 2
- * consumer-group instances until the topic is drained, then a decisions summary queried from ClickHouse.
+ * consumer-group instances until the topic is drained, then a decisions summary queried from ClickHouse; then the
+ * agent-desk example (router → triage, fraud, sales agents calling the stack's tool servers), see demo-agent-desk.ts.
  * Usage: node --import tsx ops/demo.ts [events=20000]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -9,20 +10,13 @@ import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { Kafka, logLevel } from "kafkajs";
 import { endpoints } from "../stack/config.ts";
+import { agentDesk } from "./demo-agent-desk.ts";
+import { runUntilDrained, step } from "./demo-steps.ts";
 import { REPO_ROOT } from "./repo-root.ts";
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const TOPOLOGY = "topologies/examples/support-triage.yaml";
 const sluiceBin = join(REPO_ROOT, "cli/bin.mjs");
-
-function step(title: string, ...args: string[]): void {
-  process.stdout.write(`\n▶ ${title}\n  $ sluice ${args.join(" ")}\n`);
-  const result = spawnSync("node", [sluiceBin, ...args], { cwd: REPO_ROOT, stdio: "inherit" });
-  if (result.status !== 0) {
-    process.stderr.write(`demo: "sluice ${args.join(" ")}" failed with exit code ${result.status}\n`);
-    process.exit(result.status ?? 1);
-  }
-}
 
 async function ensureTopics(): Promise<void> {
   const admin = new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
@@ -36,42 +30,6 @@ async function ensureTopics(): Promise<void> {
   if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
   await admin.disconnect();
   process.stdout.write(`\n▶ topics: enterprise-events (6 partitions), agent-decisions (6), support-triage.dlq\n`);
-}
-
-function lag(): number | undefined {
-  const out = spawnSync("node", [sluiceBin, "status", TOPOLOGY, "--json"], { cwd: REPO_ROOT, encoding: "utf8" });
-  if (out.status !== 0) return undefined;
-  const status = JSON.parse(out.stdout) as { totalLag: number; partitions: { committed: number | null }[] };
-  return status.partitions.some((p) => p.committed === null) ? undefined : status.totalLag;
-}
-
-async function runUntilDrained(): Promise<void> {
-  process.stdout.write(
-    `\n▶ run the reference topology as 2 consumer-group instances until the topic is drained\n  $ sluice run ${TOPOLOGY} --instances 2\n`,
-  );
-  const run: ChildProcess = spawn("node", [sluiceBin, "run", TOPOLOGY, "--instances", "2"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SLUICE_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => run.on("exit", resolve));
-  const started = Date.now();
-  let zeroSince: number | undefined;
-  while (Date.now() - started < 15 * 60_000) {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const current = lag();
-    if (current !== undefined) process.stdout.write(`  lag ${current}\n`);
-    if (current === 0) {
-      zeroSince ??= Date.now();
-      if (Date.now() - zeroSince >= 2000) break;
-    } else zeroSince = undefined;
-    if (run.exitCode !== null) throw new Error(`sluice run exited early with code ${run.exitCode}`);
-  }
-  run.kill("SIGTERM");
-  const code = await exited;
-  process.stdout.write(
-    `  drained in ${((Date.now() - started) / 1000).toFixed(0)}s; instances stopped (exit ${code})\n`,
-  );
 }
 
 async function summary(since: number): Promise<void> {
@@ -104,7 +62,11 @@ async function summary(since: number): Promise<void> {
 }
 
 const since = Date.now() - 1000;
-step("start the local stack (Kafka KRaft, Apicurio Registry, ClickHouse)", "stack", "up");
+step(
+  "start the local stack (Kafka KRaft, Apicurio Registry, ClickHouse, the payments-risk and CRM tool servers)",
+  "stack",
+  "up",
+);
 step("create sluice's ClickHouse tables", "migrate");
 step("register the Avro schemas", "schemas", "register");
 await ensureTopics();
@@ -129,5 +91,10 @@ step(
   "--seed",
   String(Date.now() % 100_000),
 );
-await runUntilDrained();
+await runUntilDrained(
+  TOPOLOGY,
+  2,
+  "run the reference topology as 2 consumer-group instances until the topic is drained",
+);
 await summary(since);
+await agentDesk(Math.max(200, Math.floor(EVENTS / 10)));

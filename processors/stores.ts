@@ -31,6 +31,11 @@ export interface KeyValueStore<V = unknown> {
   range(from?: string, to?: string): StoreEntry<V>[];
   /** Entries whose key starts with `prefix`, in key order. */
   prefix(prefix: string): StoreEntry<V>[];
+  /**
+   * Eager stores only (declared `eager: true`): resolves once every write made so far is in the changelog.
+   * Absent on batch stores, whose writes become durable with their batch.
+   */
+  persisted?(): Promise<void>;
 }
 
 /** A window of one key: `[start, end)` in event-time milliseconds (for sessions, `end` is the last record's time). */
@@ -66,6 +71,12 @@ export interface StoreDeclaration {
   readonly kind: "keyValue" | "window";
   /** Write every change to `<applicationId>-<name>-changelog`. @default true */
   readonly changelog?: boolean;
+  /**
+   * Key-value stores only: each write goes to the engine and the changelog at once instead of with its batch
+   * (after the batch's outputs), and survives a retry of the batch. For facts about the outside world that
+   * must outlive a crash of the batch that learnt them (the tool journal). @default false
+   */
+  readonly eager?: boolean;
 }
 
 /** Hands a processor the stores of its task. */

@@ -25,6 +25,8 @@ export interface StackConfig {
   kafka: { version: string; port: number; controllerPort: number };
   registry: { version: string; port: number; managementPort: number };
   clickhouse: { httpPort: number; tcpPort: number };
+  /** The tool servers of `ops/tools/` (agent-desk example, demo). */
+  tools: { riskPort: number; crmPort: number };
 }
 
 /** Reads the stack layout; ports come from `SLUICE_*_PORT` variables with non-standard defaults. */
@@ -47,6 +49,10 @@ export function stackConfig(): StackConfig {
     clickhouse: {
       httpPort: port("SLUICE_CLICKHOUSE_PORT", 28123),
       tcpPort: port("SLUICE_CLICKHOUSE_TCP_PORT", 29000),
+    },
+    tools: {
+      riskPort: port("SLUICE_RISK_PORT", 28200),
+      crmPort: port("SLUICE_CRM_PORT", 28201),
     },
   };
 }

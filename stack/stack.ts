@@ -1,6 +1,6 @@
 /**
  * `sluice stack up|down|status`: the local stack of real services (Kafka KRaft, Apicurio Registry,
- * ClickHouse) as processes on loopback. `up` is idempotent and reuses what runs; `down` stops exactly the
+ * ClickHouse, and the tool servers of ops/tools/: payments-risk over HTTP, the CRM over MCP) as processes on loopback. `up` is idempotent and reuses what runs; `down` stops exactly the
  * processes `up` started, by pid file.
  */
 
@@ -9,8 +9,9 @@ import { type StackConfig, stackConfig } from "./config.ts";
 import { fetchKafka, kafkaHealthy, kafkaPaths, startKafka } from "./kafka.ts";
 import { isAlive, portOpen, rssMiB, runningPid, stopProcess } from "./process.ts";
 import { fetchRegistry, registryHealthy, registryPaths, startRegistry } from "./registry.ts";
+import { startToolServer, type ToolServerService, toolServerHealthy, toolServerPaths, toolServerUrl } from "./tools.ts";
 
-export type ServiceName = "kafka" | "registry" | "clickhouse" | "kafka-secure";
+export type ServiceName = "kafka" | "registry" | "clickhouse" | "kafka-secure" | ToolServerService;
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -62,6 +63,14 @@ export function services(config: StackConfig): ServiceDef[] {
       healthy: () => registryHealthy(registryUrl),
       start: () => startRegistry(config),
     },
+    ...(["payments-risk", "crm"] as const).map((name) => ({
+      name,
+      address: name === "crm" ? `${toolServerUrl(config, name)}/mcp` : `${toolServerUrl(config, name)}/risk`,
+      port: name === "crm" ? config.tools.crmPort : config.tools.riskPort,
+      pidFile: toolServerPaths(config, name).pidFile,
+      healthy: () => toolServerHealthy(toolServerUrl(config, name)),
+      start: () => startToolServer(config, name),
+    })),
   ];
 }
 

@@ -46,7 +46,7 @@ export function registerStackCommand(program: Command): void {
   stack
     .command("down")
     .description("stop the services sluice started (by pid file)")
-    .argument("[services...]", "kafka, registry, clickhouse (default: all)")
+    .argument("[services...]", "kafka, registry, clickhouse, payments-risk, crm (default: all)")
     .option("--secure", "stop the secure Kafka")
     .option("--json", "print JSON")
     .action(async (services: ServiceName[], options: { json?: boolean; secure?: boolean }) => {

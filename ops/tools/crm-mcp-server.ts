@@ -91,6 +91,12 @@ const http = createServer((req, res) => {
   })();
 });
 
+// Idle keep-alive sockets are closed by the client (undici: 4 s), never by the server first: a server closing one
+// (Node's default: 5 s) just as a busy client reuses it fails that POST with "other side closed", which undici does
+// not retry (POST is not idempotent): the likely cause of a once-seen tool-journal flake (a member lost its
+// connection to the tool server).
+http.keepAliveTimeout = 60_000;
+http.headersTimeout = 65_000;
 http.listen(port, "127.0.0.1", () => {
   const address = http.address();
   const line = `${JSON.stringify({ listening: typeof address === "object" ? address?.port : port })}\n`;

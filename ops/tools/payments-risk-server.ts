@@ -83,6 +83,12 @@ const server = createServer((req, res) => {
   send(res, 404, { error: `no route ${req.method} ${path}` });
 });
 
+// Idle keep-alive sockets are closed by the client (undici: 4 s), never by the server first: a server closing one
+// (Node's default: 5 s) just as a busy client reuses it fails that POST with "other side closed", which undici does
+// not retry (POST is not idempotent): the likely cause of a once-seen tool-journal flake (a member lost its
+// connection to the tool server).
+server.keepAliveTimeout = 60_000;
+server.headersTimeout = 65_000;
 server.listen(port, "127.0.0.1", () => {
   const address = server.address();
   process.stdout.write(`${JSON.stringify({ listening: typeof address === "object" ? address?.port : port })}\n`);

@@ -1,8 +1,8 @@
 /**
- * The tool journal: each call's outcome by idempotency key, in a state store of the task (so it reaches the
- * store's changelog before the input offset may be committed, and is restored where the task moves). A
- * redelivery, a rebalance or a replay finds the journaled outcome and makes no call. Outcomes of calls whose
- * micro-batch was then retried (its store writes dropped) are also kept in memory, so the retry does not call again.
+ * The tool journal: each call's outcome by idempotency key, in an eager state store of the task: the entry is
+ * written to the store's changelog right after the call, not with the batch after its outputs (a call that
+ * happened is a fact no retry, abort or crash undoes), and is restored where the task moves. A retried batch,
+ * a redelivery, a rebalance or a replay finds the journaled outcome and makes no call.
  */
 import { createHash } from "node:crypto";
 import type { KeyValueStore, ProcessorContext, RecordSource } from "../api.ts";
@@ -19,33 +19,20 @@ export interface JournalEntry {
   at: number;
 }
 
-/** Calls remembered in memory beyond the store, per task: enough for every record of a retried batch. */
-const PENDING_LIMIT = 50_000;
-
 export class ToolJournal {
-  private readonly pending = new Map<string, JournalEntry>();
-
   constructor(
     private readonly store: KeyValueStore<JournalEntry>,
     private readonly ttlMs: number,
   ) {}
 
   get(key: string): JournalEntry | undefined {
-    const stored = this.store.get(key);
-    if (stored !== undefined) return stored;
-    const pending = this.pending.get(key);
-    // Put it back: the batch that wrote it first was retried, and its store write dropped.
-    if (pending !== undefined) this.store.put(key, pending, { ttlMs: this.ttlMs });
-    return pending;
+    return this.store.get(key);
   }
 
-  record(key: string, entry: JournalEntry): void {
+  /** Journals a call's outcome; resolves once it is in the store's changelog (at once without one). */
+  async record(key: string, entry: JournalEntry): Promise<void> {
     this.store.put(key, entry, { ttlMs: this.ttlMs });
-    this.pending.set(key, entry);
-    if (this.pending.size > PENDING_LIMIT) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
-    }
+    await this.store.persisted?.();
   }
 }
 

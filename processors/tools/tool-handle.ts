@@ -40,6 +40,9 @@ function problems(validate: ValidateFunction): string {
   return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`).join("; ");
 }
 
+/** What a call came to: the tool's answer, or its refusal (HTTP 4xx, MCP tool error, output schema failed). */
+export type CallOutcome = { status: "ok"; result: unknown } | { status: "rejected"; reason: string };
+
 export class ToolHandle {
   readonly limits: ToolLimits;
   readonly budget: ToolBudget;
@@ -109,26 +112,51 @@ export class ToolHandle {
   /**
    * Calls the tool (limits, then retries inside the breaker, each attempt under the timeout) and checks the result
    * against the output schema. Throws `ToolRejectedError` / `PoisonRecordError` (poison) or `TransientError`.
+   * `settle`, when given, runs with the outcome (an answer, or the tool's refusal) while the call still holds its
+   * concurrency slot: the journal persists it there, so calls answered but not yet journaled never outnumber
+   * the tool's concurrency (what a crash can make the server see again).
    */
-  async call(args: Record<string, unknown>, idempotencyKey: string, tenant: string): Promise<unknown> {
+  async call(
+    args: Record<string, unknown>,
+    idempotencyKey: string,
+    tenant: string,
+    settle?: (outcome: CallOutcome) => Promise<void>,
+  ): Promise<unknown> {
     await this.open().catch((error) => {
       throw error instanceof ConfigError ? error : unavailable(this.spec.name, error);
     });
     this.checkInput(args);
     const labels = { topology: this.topology, tool: this.spec.name };
     const started = performance.now();
-    let result: unknown;
-    try {
-      result = await this.limits.run(tenant, () =>
-        this.policy.execute(({ signal }) =>
+    const attempt = async () => {
+      let result: unknown;
+      try {
+        result = await this.policy.execute(({ signal }) =>
           this.transport.call({ args, idempotencyKey, signal }).catch((error: unknown) => {
             if (!(error instanceof ToolRejectedError)) this.lastFailure = (error as Error).message ?? String(error);
             throw error;
           }),
-        ),
-      );
+        );
+      } catch (error) {
+        if (error instanceof ToolRejectedError) await settle?.({ status: "rejected", reason: error.message });
+        throw error;
+      }
+      if (this.validateOutput && !this.validateOutput(result)) {
+        const invalid = new PoisonRecordError(
+          `tool ${this.spec.name}: result fails the output schema: ${problems(this.validateOutput)}`,
+        );
+        await settle?.({ status: "rejected", reason: invalid.message });
+        throw invalid;
+      }
+      await settle?.({ status: "ok", result });
+      return result;
+    };
+    try {
+      const result = await this.limits.run(tenant, attempt);
+      metrics.toolCalls.inc({ ...labels, status: "ok" });
+      return result;
     } catch (error) {
-      if (error instanceof ToolRejectedError) {
+      if (error instanceof PoisonRecordError) {
         metrics.toolCalls.inc({ ...labels, status: "rejected" });
         throw error;
       }
@@ -143,14 +171,6 @@ export class ToolHandle {
     } finally {
       metrics.toolCallLatency.observe(labels, (performance.now() - started) / 1000);
     }
-    if (this.validateOutput && !this.validateOutput(result)) {
-      metrics.toolCalls.inc({ ...labels, status: "rejected" });
-      throw new PoisonRecordError(
-        `tool ${this.spec.name}: result fails the output schema: ${problems(this.validateOutput)}`,
-      );
-    }
-    metrics.toolCalls.inc({ ...labels, status: "ok" });
-    return result;
   }
 
   close(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * `tool`: calls a declared tool (the `tools:` section) with arguments built by CEL expressions and merges the
  * result into the record under `into`. Exactly once in effect: each call carries an idempotency key derived from
- * the input's lineage key, and its outcome is journaled in a state store before the input offset may be committed,
- * so a redelivery returns the journaled result. A 4xx or a result failing the output schema is poison (DLQ with
+ * the input's lineage key, and its outcome is journaled in an eager state store as soon as the call returns (its
+ * changelog write acknowledged before the record goes on), so a redelivery — after a retry, a rebalance or a
+ * kill -9 — returns the journaled result. A 4xx or a result failing the output schema is poison (DLQ with
  * the reason); a 5xx, a timeout or an open circuit is transient (retried, then the partition pauses). Each call
  * is appended to the record's lineage (`tool_calls`): tool, arguments hash, status, latency, cost.
  */
@@ -15,7 +16,7 @@ import { defineProcessor } from "../define.ts";
 import { objectValue } from "../stage-timing.ts";
 import { argumentsHash, idempotencyKey, type JournalEntry, ToolJournal } from "./journal.ts";
 import { replayModeOf } from "./replay-mode.ts";
-import type { ToolHandle } from "./tool-handle.ts";
+import type { CallOutcome, ToolHandle } from "./tool-handle.ts";
 import { type ToolSet, toolSetFor } from "./tool-set.ts";
 import type { ReplayMode } from "./tool-spec.ts";
 
@@ -78,7 +79,8 @@ export const toolProcessor = defineProcessor({
   type: "tool",
   summary: "calls a declared tool (HTTP, MCP, module) once in effect: journaled, idempotency-keyed, limited",
   config: toolConfig,
-  stores: (config, node) => (config.journal.enabled ? [{ name: journalStore(config, node), kind: "keyValue" }] : []),
+  stores: (config, node) =>
+    config.journal.enabled ? [{ name: journalStore(config, node), kind: "keyValue", eager: true }] : [],
   create: (config, env): Processor => {
     const spec = env.tools?.find((t) => t.name === config.call);
     if (spec === undefined) {
@@ -152,30 +154,21 @@ export const toolProcessor = defineProcessor({
         );
       }
       const started = performance.now();
-      try {
-        const result = await handle.call(p.args, p.key, p.tenant);
-        const latency = performance.now() - started;
+      // The outcome is journaled (and its changelog write acknowledged) while the call holds its slot, before
+      // anything is forwarded: a crash after this point finds the call journaled and makes no second one.
+      const settle = (outcome: CallOutcome) =>
         journal.record(p.key, {
-          status: "ok",
-          result,
+          ...outcome,
           args_hash: p.hash,
-          latency_ms: latency,
+          latency_ms: performance.now() - started,
           cost: spec.cost,
           at: ctx.now(),
         });
-        return { result, status: "ok", latency, cost: spec.cost };
+      try {
+        const result = await handle.call(p.args, p.key, p.tenant, settle);
+        return { result, status: "ok", latency: performance.now() - started, cost: spec.cost };
       } catch (error) {
-        if (error instanceof PoisonRecordError) {
-          const latency = performance.now() - started;
-          journal.record(p.key, {
-            status: "rejected",
-            reason: error.message,
-            args_hash: p.hash,
-            latency_ms: latency,
-            cost: spec.cost,
-            at: ctx.now(),
-          });
-        } else handle.budget.refund(p.tenant);
+        if (!(error instanceof PoisonRecordError)) handle.budget.refund(p.tenant);
         throw error;
       }
     };
@@ -202,7 +195,7 @@ export const toolProcessor = defineProcessor({
               ctx.keyValueStore<JournalEntry>(journalStore(config, ctx.processorName)),
               config.journal.ttlMs,
             )
-          : { get: () => undefined, record: () => {} };
+          : { get: () => undefined, record: async () => {} };
         tools = toolSetFor(env.tools!, env.baseDir, ctx.applicationId).acquire();
         handle = tools.handle(spec.name);
         if (mode === "call" || mode === "live") {

@@ -2,22 +2,34 @@
  * The example topology file itself (topologies/examples/agent-desk.yaml) through the test driver, with a real
  * LanceDB knowledge base in a tmp dir and the real models: every event gets a schema-valid AgentDecision from
  * the agent whose capabilities hold its classifier's top class (or a hand-off from triage), with agent_id,
- * agent_version and agent_path; every decision is remembered and recalled for the tenant's next events.
+ * agent_version and agent_path; every decision is remembered and recalled for the tenant's next events. The fraud
+ * and sales agents call the real tool servers of ops/tools/ (payments-risk over HTTP, the CRM over MCP), started
+ * here as processes: each server counts one call per event its agent saw.
  */
 import path from "node:path";
 import * as lancedb from "@lancedb/lancedb";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateLabelledEvents } from "../../../models/synthetic.ts";
 import type { AgentDecision } from "../../../processors/agent-decision.ts";
 import { TopologyTestDriver } from "../../../topologies/test-driver.ts";
 import { loadTopologyFile } from "../../../topologies/yaml-loader.ts";
+import { startToolServer, type ToolServer } from "../../helpers/tool-servers.ts";
 import { knowledgeBase, ROOT, sampleDocs } from "../ai/helpers.ts";
 
 const FILE = path.join(ROOT, "topologies/examples/agent-desk.yaml");
 let db: string;
+let risk: ToolServer;
+let crm: ToolServer;
 
 beforeAll(async () => {
   db = await knowledgeBase(await sampleDocs(10));
+  risk = await startToolServer("payments-risk-server");
+  crm = await startToolServer("crm-mcp-server");
+});
+
+afterAll(async () => {
+  await risk?.stop();
+  await crm?.stop();
 });
 
 type Routed = AgentDecision & { agent_id: string; agent_version: string; agent_path: string[] };
@@ -25,7 +37,8 @@ const OWNER: Record<string, string> = { flag_fraud: "fraud", route_to_sales: "sa
 
 describe("agent-desk.yaml", () => {
   it("routes every event to the agent of its top class, hands off from triage, remembers every decision", async () => {
-    const loaded = loadTopologyFile(FILE, { env: { ...process.env, SLUICE_KB_DB: db, SLUICE_KB_TABLE: "kb" } });
+    const env = { SLUICE_KB_DB: db, SLUICE_KB_TABLE: "kb", SLUICE_RISK_URL: risk.url, SLUICE_CRM_URL: crm.url };
+    const loaded = loadTopologyFile(FILE, { env: { ...process.env, ...env } });
     const driver = await TopologyTestDriver.create(loaded.spec, { baseDir: loaded.baseDir, now: 1_767_225_600_000 });
     const events = generateLabelledEvents(300, 4242, { tenants: 10 }).map((l) => l.event);
     await driver.pipeInput(
@@ -58,6 +71,12 @@ describe("agent-desk.yaml", () => {
         (m["desk.agent.fraud.records"] ?? 0) +
         (m["desk.agent.sales.records"] ?? 0),
     ).toBe(visits);
+
+    // One call per event an agent with a tool saw, each with its own idempotency key.
+    const saw = (agent: string) => out.filter((d) => d.agent_path.some((p) => p.startsWith(`${agent}@`))).length;
+    const [riskCalls, crmCalls] = [await risk.counters(), await crm.counters()];
+    expect([riskCalls.requests, riskCalls.effects]).toEqual([saw("fraud"), saw("fraud")]);
+    expect([crmCalls.requests, crmCalls.effects]).toEqual([saw("sales"), saw("sales")]);
 
     const table = await (await lancedb.connect(db)).openTable("agent_memory");
     expect(await table.countRows()).toBe(events.length);

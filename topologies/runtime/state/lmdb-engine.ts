@@ -14,7 +14,8 @@ export class LmdbEngine implements StoreEngine {
 
   constructor(readonly path: string) {
     mkdirSync(path, { recursive: true });
-    this.db = open<StoredValue, string>({ path, noSync: true, encoding: "msgpack" });
+    // noSubdir: false, or lmdb takes a store name with a dot (`fraud.risk-journal`) for a file name.
+    this.db = open<StoredValue, string>({ path, noSubdir: false, noSync: true, encoding: "msgpack" });
   }
 
   get(key: string): StoredValue | undefined {

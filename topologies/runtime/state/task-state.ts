@@ -2,8 +2,9 @@
  * A task's state from assignment to close, for the runtime: opens the task's stores under the state directory,
  * takes the checkpoint, restores from the changelogs (state `restoring`, with progress), then serves the
  * executor (`running`); `flush()` sends the changes committed since the last flush and resolves once they are
- * acknowledged (the runtime acks the batch's offsets in the commit tracker after that); `close({clean: true})`
- * flushes, checkpoints the changelog end offsets and closes the engines. Only this task writes its changelog
+ * acknowledged (the runtime acks the batch's offsets in the commit tracker after that); eager stores' writes go
+ * out as they are made, through the same writer (never inside a transaction: a journaled call happened whether or
+ * not its chunk commits); `close({clean: true})` flushes, checkpoints the changelog end offsets and closes the engines. Only this task writes its changelog
  * partitions, so their end offsets after a flush are exactly what the local stores hold.
  */
 import { join } from "node:path";
@@ -16,6 +17,9 @@ import type { EngineFactory } from "./engine.ts";
 import { lmdbEngines } from "./lmdb-engine.ts";
 import { type RestoreProgress, restoreStores } from "./restorer.ts";
 import { type ChangelogWrite, TaskStores } from "./task-stores.ts";
+
+/** How long an unclean close waits for eager writes already made (the tool journal) to reach the changelog. */
+const EAGER_DRAIN_MS = 2000;
 
 export type TaskStateStatus = "created" | "restoring" | "running" | "closed";
 
@@ -62,6 +66,7 @@ export class TaskState {
       options.declarations,
       options.engines ?? lmdbEngines(options.stateDir, options.applicationId),
       options.now ?? Date.now,
+      (writes) => this.writer.write(writes),
     );
     this.writer = new ChangelogWriter(options.applicationId, options.partition, options.sender);
   }
@@ -106,6 +111,7 @@ export class TaskState {
     try {
       if (clean && this.current === "running") {
         await this.flush();
+        await this.stores.drainEager();
         const offsets: CheckpointOffsets = {};
         for (const declaration of this.stores.declarations) {
           if (declaration.changelog === false) continue;
@@ -113,6 +119,9 @@ export class TaskState {
           offsets[declaration.name] = await this.options.reader.endOffset(topic, this.options.partition);
         }
         writeCheckpoint(this.taskDir, offsets);
+      } else {
+        // Revoked or stale: journaled calls still go out (briefly), so the next owner does not call again.
+        await Promise.race([this.stores.drainEager(), new Promise((resolve) => setTimeout(resolve, EAGER_DRAIN_MS))]);
       }
     } finally {
       this.move("closed");
