@@ -5,18 +5,14 @@
  * agent-desk example (router → triage, fraud, sales agents calling the stack's tool servers), see demo-agent-desk.ts.
  * Usage: node --import tsx ops/demo.ts [events=20000]
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { Kafka, logLevel } from "kafkajs";
 import { endpoints } from "../stack/config.ts";
 import { agentDesk } from "./demo-agent-desk.ts";
 import { runUntilDrained, step } from "./demo-steps.ts";
-import { REPO_ROOT } from "./repo-root.ts";
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const TOPOLOGY = "topologies/examples/support-triage.yaml";
-const sluiceBin = join(REPO_ROOT, "cli/bin.mjs");
 
 async function ensureTopics(): Promise<void> {
   const admin = new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
