@@ -16,7 +16,16 @@ import { isAlive, portOpen } from "../../stack/process.ts";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "sluice-stack-"));
-const ports = { kafka: 25092, controller: 25093, registry: 25081, management: 25091, http: 25123, tcp: 25000 };
+const ports = {
+  kafka: 25092,
+  controller: 25093,
+  registry: 25081,
+  management: 25091,
+  http: 25123,
+  tcp: 25000,
+  risk: 25200,
+  crm: 25201,
+};
 const env = {
   ...process.env,
   SLUICE_STACK_DIR: dir,
@@ -27,7 +36,11 @@ const env = {
   SLUICE_REGISTRY_MANAGEMENT_PORT: String(ports.management),
   SLUICE_CLICKHOUSE_PORT: String(ports.http),
   SLUICE_CLICKHOUSE_TCP_PORT: String(ports.tcp),
+  SLUICE_RISK_PORT: String(ports.risk),
+  SLUICE_CRM_PORT: String(ports.crm),
 };
+// ClickHouse, Kafka, the registry and the two tool servers (payments-risk, crm).
+const SERVICES = 5;
 
 async function sluice(...args: string[]): Promise<{ stdout: string; code: number }> {
   try {
@@ -53,17 +66,19 @@ describe("sluice stack up/status/down", () => {
 
   it("starts, reports, restarts with schemas kept, and stops leaving nothing behind", async () => {
     const up = JSON.parse((await sluice("stack", "up", "--json")).stdout) as Status[];
-    expect(up.map((s) => s.state).sort()).toEqual(["started", "started", "started"]);
+    expect(up.map((s) => s.state)).toEqual(Array(SERVICES).fill("started"));
     const pids = up.map((s) => s.pid as number);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
 
     const again = JSON.parse((await sluice("stack", "up", "--json")).stdout) as Status[];
-    expect(again.map((s) => s.state)).toEqual(["running", "running", "running"]);
+    expect(again.map((s) => s.state)).toEqual(Array(SERVICES).fill("running"));
     expect(again.map((s) => s.pid)).toEqual(pids);
 
     const status = await sluice("stack", "status");
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/kafka\s+running\s+127\.0\.0\.1:25092/);
+    expect(status.stdout).toMatch(/payments-risk\s+running\s+http:\/\/127\.0\.0\.1:25200/);
+    expect(status.stdout).toMatch(/crm\s+running\s+http:\/\/127\.0\.0\.1:25201/);
 
     // A record produced before a restart still decodes after it: the registry keeps its schemas on disk.
     const topic = "lifecycle";
