@@ -90,6 +90,9 @@ export class Task {
   private failure: unknown;
   /** Highest offset handed to this task. */
   private lastTaken = -1;
+  /** The current batch's hooks (its heartbeat), for heartbeats while a failure is retried. */
+  private hooks: BatchHooks | undefined;
+  private heartbeats: NodeJS.Timeout | undefined;
   /** Called once the in-flight window has room again (see whenCapacity). */
   private readonly capacityWaiters: (() => void)[] = [];
   /** Per sink, the last write handed to it: the next write of this task waits for it. */
@@ -132,6 +135,7 @@ export class Task {
 
   private async handleInOrder(messages: readonly ConsumedMessage[], hooks: BatchHooks): Promise<"taken" | "full"> {
     const size = this.options.chunkRecords ?? 1000;
+    this.hooks = hooks;
     let i = 0;
     while (i < messages.length) {
       if (hooks.shouldStop() || this.abort.signal.aborted) return "taken";
@@ -363,6 +367,7 @@ export class Task {
       step,
       {
         onFailure: (error, attempt) => {
+          this.keepAlive(true);
           const reason = `${what}: ${error instanceof Error ? error.message : String(error)}`;
           if (this.pauseReason === undefined)
             this.log.warn({ reason, attempt }, "paused: retrying a transient failure");
@@ -370,6 +375,7 @@ export class Task {
           this.stats.setPaused(true, reason);
         },
         onRecovered: () => {
+          this.keepAlive(false);
           this.log.info({ after: what }, "resumed");
           this.pauseReason = undefined;
           this.stats.setPaused(false);
@@ -377,6 +383,21 @@ export class Task {
       },
       this.abort.signal,
     );
+  }
+
+  /**
+   * While a transient failure is retried (registry, sink or tool down) the batch handler may be held for longer
+   * than the session timeout: the member keeps heartbeating meanwhile, or the coordinator would evict it and
+   * hand its partitions to a member that can do no better. kafkajs sends at most one per heartbeat interval.
+   */
+  private keepAlive(on: boolean): void {
+    if (!on || this.state.is("closing", "closed")) {
+      clearInterval(this.heartbeats);
+      this.heartbeats = undefined;
+      return;
+    }
+    this.heartbeats ??= setInterval(() => void this.hooks?.heartbeat().catch(() => {}), 1000);
+    this.heartbeats.unref();
   }
 
   private hasCapacity(): boolean {
@@ -442,6 +463,7 @@ export class Task {
   close(): void {
     if (this.state.is("closing", "closed")) return;
     this.state.to("closing");
+    this.keepAlive(false);
     this.abort.abort();
     this.notifyDrain();
     this.state.to("closed");
