@@ -42,11 +42,7 @@ export async function runTopology(file: string, options: RunOptions): Promise<nu
   process.once("SIGTERM", early);
   process.once("SIGINT", early);
   // cli/bin.mjs covered the module loading the same way: this handler replaces its.
-  const loading = (globalThis as { sluiceStopWhileLoading?: () => void }).sluiceStopWhileLoading;
-  if (loading) {
-    process.off("SIGTERM", loading);
-    process.off("SIGINT", loading);
-  }
+  dropLoadingHandler();
   const asOf = asOfFromFlags(options.asOf === true, options.asOfFallback);
   const topology = compileForRun(loadTopologyFile(file)); // the checks `sluice validate` makes, before connecting
   await checkKafkaAccess(kafkaConfig(topology)); // a wrong password or certificate: AuthError (exit 4), no retries
@@ -138,7 +134,18 @@ async function serveHealth(port: number | undefined, health: HealthSource, logge
 }
 
 /** Starts `count` child `sluice run` processes and forwards SIGTERM/SIGINT to them. */
+/** Removes cli/bin.mjs' stop-while-loading handler (exit 0 at once), which must not outlive the loading. */
+function dropLoadingHandler(): void {
+  const loading = (globalThis as { sluiceStopWhileLoading?: () => void }).sluiceStopWhileLoading;
+  if (loading) {
+    process.off("SIGTERM", loading);
+    process.off("SIGINT", loading);
+  }
+}
+
 export async function runInstances(file: string, options: RunOptions): Promise<number> {
+  // The parent must forward a stop to its children, not exit at once leaving them running.
+  dropLoadingHandler();
   const children = Array.from({ length: options.instances }, (_, i) =>
     fork(
       process.argv[1] as string,
