@@ -400,10 +400,17 @@ export class Task {
     this.heartbeats.unref();
   }
 
+  /** The in-flight window: records and bytes handed to the task and not yet acknowledged. */
+  private get window(): { records: number; bytes: number } {
+    return {
+      records: this.options.maxInFlightRecords ?? 10_000,
+      bytes: this.options.maxInFlightBytes ?? 64 * 1024 * 1024,
+    };
+  }
+
   private hasCapacity(): boolean {
-    const maxRecords = this.options.maxInFlightRecords ?? 10_000;
-    const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
-    return this.tracker.inFlightRecords < maxRecords && this.tracker.inFlightBytesTotal < maxBytes;
+    const { records, bytes } = this.window;
+    return this.tracker.inFlightRecords < records && this.tracker.inFlightBytesTotal < bytes;
   }
 
   /** Waits briefly for room in the in-flight window; false when there is none (the batch stops there). */
@@ -442,9 +449,8 @@ export class Task {
   private notifyDrain(): void {
     for (const resolve of this.drained.splice(0)) resolve();
     if (this.capacityWaiters.length === 0) return;
-    const maxRecords = this.options.maxInFlightRecords ?? 10_000;
-    const maxBytes = this.options.maxInFlightBytes ?? 64 * 1024 * 1024;
-    const roomy = this.tracker.inFlightRecords <= maxRecords / 2 && this.tracker.inFlightBytesTotal <= maxBytes / 2;
+    const { records, bytes } = this.window;
+    const roomy = this.tracker.inFlightRecords <= records / 2 && this.tracker.inFlightBytesTotal <= bytes / 2;
     if (!roomy && !this.state.is("closing", "closed")) return;
     if (this.stats.pauseReason.startsWith("backpressure")) this.stats.setPaused(false);
     for (const resume of this.capacityWaiters.splice(0)) resume();
