@@ -150,6 +150,24 @@ const live = {
     labelNames: ["topology", "tool"],
     registers: [registry],
   }),
+  approvalsPending: new Gauge({
+    name: "sluice_approvals_pending",
+    help: "Decisions held for human approval, per decide node and partition (docs/approvals.md).",
+    labelNames: ["topology", "processor", "partition"],
+    registers: [registry],
+  }),
+  approvalsRequested: new Counter({
+    name: "sluice_approvals_requested_total",
+    help: "Decisions a decide rule held for approval (an approval request sent).",
+    labelNames: ["topology", "processor"],
+    registers: [registry],
+  }),
+  approvalsResolved: new Counter({
+    name: "sluice_approvals_resolved_total",
+    help: "Held decisions resolved, by verdict: approve, reject, expired_approve, expired_reject, expired_dead_letter.",
+    labelNames: ["topology", "processor", "verdict"],
+    registers: [registry],
+  }),
   clickhouseRows: new Counter({
     name: "sluice_clickhouse_rows_total",
     help: "Rows ClickHouse acknowledged, per sink.",

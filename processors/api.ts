@@ -121,4 +121,6 @@ export interface ProcessorEnvironment {
   readonly agents?: readonly AgentDefinition[];
   /** The topology's `tools:` section (what a `tool` processor may call). @default none */
   readonly tools?: readonly ToolSpec[];
+  /** Names of this node's children, when known (compile time), for configs that name a child. @default unknown */
+  readonly children?: readonly string[];
 }

@@ -1,12 +1,14 @@
 /**
  * `decide`: turns classifier scores and retrieval results into an agent decision. CEL rules are tried in order
  * and the first that matches wins; otherwise the top class decides if its score reaches its threshold, else the
- * fallback. Emits an `AgentDecision` (schemas/agent-decision.avsc) with the reason and full lineage.
+ * fallback. Emits an `AgentDecision` (schemas/agent-decision.avsc) with the reason and full lineage. A rule with
+ * `requireApproval` holds its decision for a human verdict instead (processors/approval-hold.ts, docs/approvals.md).
  */
 import { z } from "zod";
-import { PoisonRecordError } from "../core/errors.ts";
+import { ConfigError, PoisonRecordError } from "../core/errors.ts";
 import { agentDecision, DECISIONS, type Decision, type ShadowVerdict, type Verdict } from "./agent-decision.ts";
 import type { ProcessorContext, StreamRecord } from "./api.ts";
+import { type ApprovalConfig, ApprovalHold, approvalConfig, requireApprovalConfig } from "./approval-hold.ts";
 import { type CompiledExpression, compileExpressions, recordVariables } from "./cel.ts";
 import { defineProcessor } from "./define.ts";
 import { readPath } from "./feature-vector.ts";
@@ -26,6 +28,8 @@ export const decideConfig = z
           decision,
           /** @default the classifier's score for `decision`, else 1 */
           confidence: unit.optional(),
+          /** Hold this rule's decisions until a human approves or rejects them (needs `approval`). @default not held */
+          requireApproval: requireApprovalConfig.optional(),
         }),
       )
       .default([]),
@@ -43,8 +47,21 @@ export const decideConfig = z
     writerSchemaIdHeader: z.string().min(1).default("sluice-writer-schema-id"),
     /** Event-time field of the value (epoch ms); the record timestamp when absent. @default "event_time" */
     eventTimeField: z.string().min(1).default("event_time"),
+    /** Where approval requests go and verdicts come from; required when a rule has `requireApproval`. @default none */
+    approval: approvalConfig.optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.approval !== undefined || !c.rules.some((r) => r.requireApproval), {
+    message: "a rule with requireApproval needs the node's `approval: { topic, requests }`",
+    path: ["approval"],
+  })
+  .refine(
+    (c) => c.approval?.expired !== undefined || !c.rules.some((r) => r.requireApproval?.onExpiry === "dead-letter"),
+    {
+      message: "onExpiry: dead-letter needs `approval.expired` (the child that receives expired decisions)",
+      path: ["approval"],
+    },
+  );
 export type DecideConfig = z.infer<typeof decideConfig>;
 
 const DEFAULT_THRESHOLD = 0.5;
@@ -67,23 +84,50 @@ export function thresholdVerdict(scores: Record<string, number>, config: DecideC
   };
 }
 
+/** `approval.requests` and `approval.expired` must name children of the node. */
+function checkApprovalChildren(approval: ApprovalConfig, children: readonly string[], node: string): void {
+  for (const [field, child] of [
+    ["requests", approval.requests],
+    ["expired", approval.expired],
+  ] as const) {
+    if (child !== undefined && !children.includes(child)) {
+      throw new ConfigError([
+        {
+          path: `approval.${field}`,
+          message: `${JSON.stringify(child)} is not a child of ${node} (children: ${children.join(", ") || "none"}): add a node with \`from\` this one`,
+        },
+      ]);
+    }
+  }
+}
+
 export const decideProcessor = defineProcessor({
   type: "decide",
   summary: "CEL rules, then score thresholds → auto_resolve | escalate_to_human | route_to_sales | flag_fraud",
   config: decideConfig,
-  create: (config) => {
+  stores: (config, node) => (config.approval ? [{ name: config.approval.store ?? node, kind: "keyValue" }] : []),
+  punctuation: (config) =>
+    config.approval ? [{ topic: config.approval.topic, intervalMs: config.approval.tickMs }] : [],
+  create: (config, env) => {
+    if (config.approval && env.children) checkApprovalChildren(config.approval, env.children, "this node");
     // No input-schema field check: by this stage values carry fields (inference, retrieval) the Avro schema lacks.
     const rules: CompiledExpression[] = compileExpressions(
       config.rules.map((r, i) => [`rules[${i}].when`, r.when] as const),
     );
     let ctx: ProcessorContext;
+    let hold: ApprovalHold | undefined;
+    /** Index of the rule behind the last verdict, -1 for thresholds. */
+    let matched = -1;
+    const approval = config.approval;
 
     const verdictOf = (record: StreamRecord, scores: Record<string, number>): Verdict => {
+      matched = -1;
       if (rules.length > 0) {
         const variables = recordVariables(record);
         for (let i = 0; i < rules.length; i++) {
           const rule = config.rules[i] as DecideConfig["rules"][number];
           if ((rules[i] as CompiledExpression).evaluate(variables) === true) {
+            matched = i;
             return {
               decision: rule.decision,
               confidence: rule.confidence ?? scores[rule.decision] ?? 1,
@@ -119,8 +163,19 @@ export const decideProcessor = defineProcessor({
     return {
       init(context) {
         ctx = context;
+        if (approval === undefined) return;
+        checkApprovalChildren(approval, context.children, context.processorName);
+        hold = new ApprovalHold(approval, context);
+      },
+      close() {
+        hold?.close();
       },
       process(record) {
+        if (hold !== undefined && record.source.topic === approval?.topic) {
+          hold.verdict(record);
+          return;
+        }
+        hold?.expire();
         const started = ctx.now();
         const t0 = performance.now();
         const value = objectValue(record.value, ctx.processorName);
@@ -131,6 +186,7 @@ export const decideProcessor = defineProcessor({
           );
         }
         const verdict: Verdict = verdictOf(record, scores);
+        const rule = matched >= 0 ? config.rules[matched] : undefined;
         const shadow = shadowVerdicts(record, value);
         const stage = {
           name: ctx.processorName,
@@ -138,8 +194,15 @@ export const decideProcessor = defineProcessor({
           duration_ms: performance.now() - t0,
           batch_size: 1,
         };
+        const decided = agentDecision(record, value, verdict, config, ctx, stage, shadow);
+        if (hold !== undefined && rule?.requireApproval !== undefined) {
+          hold.hold(record, decided, rule.name, rule.requireApproval);
+          return;
+        }
         ctx.metrics.count(`decision_${verdict.decision satisfies Decision}`);
-        ctx.forward(record.withValue(agentDecision(record, value, verdict, config, ctx, stage, shadow)));
+        const skip = [approval?.requests, approval?.expired];
+        if (approval === undefined) ctx.forward(record.withValue(decided));
+        else for (const child of ctx.children) if (!skip.includes(child)) ctx.forward(record.withValue(decided), child);
       },
     };
   },

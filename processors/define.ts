@@ -20,6 +20,12 @@ export interface ProcessorDefinition<S extends z.ZodType = z.ZodType> {
   readonly create: (config: z.infer<S>, env: ProcessorEnvironment) => Processor;
   /** The state stores a node of this type needs (DSL operators), given its config and node name. @default none */
   readonly stores?: (config: z.infer<S>, nodeName: string) => StoreDeclaration[];
+  /**
+   * Wall-clock punctuation: topics (inputs of this node) to which `sluice run` writes a `tick` event
+   * (`{verdict: "tick"}`, header `sluice-tick`) per owned partition every `intervalMs`, so time-driven work
+   * (approval expiry) runs, and commits, like any record. @default none
+   */
+  readonly punctuation?: (config: z.infer<S>) => Array<{ topic: string; intervalMs: number }>;
 }
 
 /**

@@ -137,6 +137,7 @@ function buildProcessors(
       definition.create(config as never, {
         ...env,
         ...(node?.inputSchema ? { inputSchema: node.inputSchema } : {}),
+        ...(node ? { children: node.children } : {}),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) {

@@ -26,6 +26,7 @@ import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import { type CommitOutcome, OffsetCommitter } from "./offset-committer.ts";
 import { PreparedTransactions } from "./prepared-transactions.ts";
+import { PunctuationTicker, topologyPunctuations } from "./punctuation-ticker.ts";
 import type { TopologyResources } from "./resources.ts";
 import type { PartitionState } from "./state/partition-state.ts";
 import { PartitionStates } from "./state/partition-states.ts";
@@ -77,6 +78,8 @@ export class Application {
   private readonly awaitingState = new Map<number, TopicPartition[]>();
   /** The latest assignment (what `/tasks` reports on). */
   private assignment: readonly TopicPartition[] = [];
+  /** Wall-clock punctuation (approval expiry): ticks written to the owned partitions of the declared topics. */
+  private readonly ticker: PunctuationTicker;
 
   constructor(private readonly options: ApplicationOptions) {
     const { spec } = options.topology;
@@ -92,6 +95,13 @@ export class Application {
       logger: options.logger,
     });
     this.prepared = new PreparedTransactions(options.resources);
+    this.ticker = new PunctuationTicker({
+      punctuations:
+        options.runId === undefined || options.runId === "live" ? topologyPunctuations(options.topology) : [],
+      producer: () => options.resources.client.producer(),
+      serde: (topic) => options.resources.serdesByTopic.get(topic)?.value,
+      logger: options.logger,
+    });
     const supplier = options.resources.state;
     this.partitionStates = supplier.stateful
       ? new PartitionStates({
@@ -174,6 +184,7 @@ export class Application {
       if (this.admin) this.updateLag(this.admin).catch(() => {});
     }, 5000);
     this.lagTimer.unref();
+    await this.ticker.start();
     logger.info({ group: this.groupId, runId: this.runId }, "consuming");
   }
 
@@ -345,6 +356,7 @@ export class Application {
         if (evicted || !partitions.has(partition)) this.dropPartitionState(partition);
       }
     }
+    this.ticker.assigned(assignment);
     this.options.logger.info({ partitions: [...owned] }, "partitions assigned");
     if (this.state.is("starting", "rebalancing")) this.state.to("running");
   }
@@ -474,6 +486,7 @@ export class Application {
     if (!this.state.is("created")) this.state.to("draining");
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
+    await this.ticker.stop();
     const consumer = this.consumer;
     const assigned = [...this.tasks.values()].map((t) => ({ topic: t.topic, partition: t.partition }));
     if (consumer && assigned.length > 0) consumer.pause(assigned);
