@@ -16,11 +16,24 @@ export interface HeldPartition {
   committedOffset: number;
 }
 
+/** One fetch of the group's offsets; commits wait for it, so a hung request (a broker stopped) must not hold them. */
+const FETCH_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class GroupMembership {
   private memberId: string | undefined;
   private verified: Promise<void> = Promise.resolve();
   private pending = 0;
   private suspended = false;
+  /** Counts assignments: a commit failure reported for an earlier one says nothing about the current one. */
+  private assignments = 0;
   /** Per partition, the highest committed offset known (the group's at assignment, or ours since). */
   private readonly floors = new Map<string, number>();
 
@@ -32,6 +45,11 @@ export class GroupMembership {
   /** True when commits may be sent now. */
   get canCommit(): boolean {
     return this.pending === 0 && !this.suspended;
+  }
+
+  /** Which assignment is current: pass it back to `commitFailed` with a commit's failure. */
+  get epoch(): number {
+    return this.assignments;
   }
 
   /** Resolves once the latest assignment is verified (tasks are created only after it). */
@@ -53,6 +71,7 @@ export class GroupMembership {
   ): boolean {
     const evicted = this.memberId !== undefined && this.memberId !== memberId;
     this.memberId = memberId;
+    this.assignments++;
     this.suspended = false;
     const dropNow = [...held.keys()].filter((id) => evicted || !owned.has(id));
     if (evicted) {
@@ -78,7 +97,7 @@ export class GroupMembership {
     const topics = [...new Set([...owned].map((id) => id.slice(0, id.lastIndexOf(":"))))];
     let committed: Map<string, number> | undefined;
     for (let attempt = 0; attempt < 3 && !committed; attempt++) {
-      committed = await this.fetchCommitted(topics).catch((error: unknown) => {
+      committed = await withTimeout(this.fetchCommitted(topics), FETCH_TIMEOUT_MS).catch((error: unknown) => {
         this.logger.warn({ err: error, attempt }, "fetching the group's committed offsets failed");
         return undefined;
       });
@@ -108,8 +127,13 @@ export class GroupMembership {
     return offset > this.floor(id);
   }
 
-  /** A commit failed because this member's generation is gone: commit nothing until the next assignment. */
-  commitFailed(error: unknown): void {
+  /**
+   * A commit sent under assignment `epoch` failed. When the failure says the member's generation is gone, nothing
+   * is committed until the next assignment; a commit of an earlier assignment that fails only after the member
+   * rejoined (it waited on a coordinator that was down) does not block the new one.
+   */
+  commitFailed(error: unknown, epoch = this.assignments): void {
+    if (epoch !== this.assignments) return;
     const type = (error as { type?: string } | undefined)?.type ?? "";
     const message = error instanceof Error ? error.message : String(error);
     if (

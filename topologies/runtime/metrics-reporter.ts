@@ -1,10 +1,13 @@
 /**
  * Writes one `pipeline_metrics` row per task per interval (records in/out, dead letters, batch sizes, per-stage
  * latency quantiles, lag, backend, paused and why) to ClickHouse. Rows that cannot be written (ClickHouse down)
- * are kept, up to a bound, and written when it is back: an outage shows as paused intervals afterwards.
+ * are kept, up to a bound, and written when it is back: an outage shows as paused intervals afterwards. Rows
+ * ClickHouse refused are dropped with an error (sending them again would double the rows it took from the batch).
+ * Deltas are per task object: a partition that comes back gets a new task whose counters start at 0.
  */
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { BatchError } from "../../core/errors.ts";
 import { StreamRecord } from "../../processors/api.ts";
 import { currentBackend } from "../../processors/tfjs-backend.ts";
 import type { Sink } from "../../sinks/api.ts";
@@ -32,7 +35,7 @@ interface Previous {
 export class PipelineMetricsReporter {
   private timer: NodeJS.Timeout | undefined;
   private pending: StreamRecord[] = [];
-  private previous = new Map<string, Previous>();
+  private previous = new WeakMap<Task, Previous>();
   private intervalStart = Date.now();
   private writing: Promise<void> | undefined;
   private readonly host = hostname();
@@ -59,26 +62,40 @@ export class PipelineMetricsReporter {
     this.pending = [];
     this.writing = this.options.sink
       .write(batch)
-      .catch((error: unknown) => {
-        this.pending = [...batch, ...this.pending];
-        this.options.logger.warn({ err: error, rows: this.pending.length }, "pipeline metrics not written yet; kept");
-      })
+      .catch((error: unknown) => this.failed(batch, error))
       .finally(() => {
         this.writing = undefined;
       });
     await this.writing;
   }
 
+  /** Keeps a batch that could not be written; drops the rows ClickHouse refused (the rest of it was written). */
+  private failed(batch: StreamRecord[], error: unknown): void {
+    if (error instanceof BatchError) {
+      const refused = [...error.failures].map(([index, reason]) => ({
+        row: batch[index]?.value,
+        reason: reason.message,
+      }));
+      this.options.logger.error(
+        { refused: refused.slice(0, 3), count: refused.length },
+        "pipeline metrics rows refused; dropped",
+      );
+      return;
+    }
+    this.pending = [...batch, ...this.pending];
+    this.options.logger.warn({ err: error, rows: this.pending.length }, "pipeline metrics not written yet; kept");
+  }
+
   private row(task: Task, now: number): StreamRecord {
     const s = task.stats;
-    const before = this.previous.get(task.id) ?? { recordsIn: 0, recordsOut: 0, deadLettered: 0, backpressureWaits: 0 };
+    const before = this.previous.get(task) ?? { recordsIn: 0, recordsOut: 0, deadLettered: 0, backpressureWaits: 0 };
     const current = {
       recordsIn: s.recordsIn,
       recordsOut: s.totalOut,
       deadLettered: s.deadLettered,
       backpressureWaits: s.backpressureWaits,
     };
-    this.previous.set(task.id, current);
+    this.previous.set(task, current);
     const stages = [...s.latencies.entries()]
       .filter(([, r]) => r.size > 0)
       .map(([name, r]) => ({
@@ -129,9 +146,7 @@ export class PipelineMetricsReporter {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const batch = this.pending;
       this.pending = [];
-      await this.options.sink.write(batch).catch(() => {
-        this.pending = [...batch, ...this.pending];
-      });
+      await this.options.sink.write(batch).catch((error: unknown) => this.failed(batch, error));
     }
     if (this.pending.length > 0)
       this.options.logger.warn({ rows: this.pending.length }, "pipeline metrics dropped at stop");

@@ -45,6 +45,7 @@ export class OffsetCommitter {
     }
     if (offsets.length === 0) return "done";
     const topology = this.options.topology;
+    const epoch = this.options.membership.epoch;
     const started = performance.now();
     try {
       await consumer.commit(offsets);
@@ -57,7 +58,7 @@ export class OffsetCommitter {
       return "done";
     } catch (error) {
       metrics.commitFailures.inc({ topology });
-      this.options.membership.commitFailed(error);
+      this.options.membership.commitFailed(error, epoch);
       // Usually a rebalance in progress: the next commit (or the new owner) carries on from the watermark.
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger.warn({ reason, error: message }, "commit failed; will retry");

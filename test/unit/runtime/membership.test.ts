@@ -75,6 +75,27 @@ describe("GroupMembership", () => {
     expect(m.canCommit).toBe(true);
   });
 
+  it("a commit of an earlier assignment that fails after the rejoin does not block the new assignment", async () => {
+    const { m, release } = membership({});
+    release();
+    m.assigned("member-a", new Set(["t:0"]), new Map(), () => {});
+    await m.settled();
+    const sentUnder = m.epoch; // a commit goes out, and waits on a coordinator that is down
+    m.assigned("member-b", new Set(["t:0"]), new Map(), () => {}); // kafkajs restarted the consumer: rejoined
+    await m.settled();
+    await Promise.resolve();
+    m.commitFailed(
+      Object.assign(new Error("The coordinator is not aware of this member"), { type: "UNKNOWN_MEMBER_ID" }),
+      sentUnder,
+    );
+    expect(m.canCommit).toBe(true);
+    m.commitFailed(
+      Object.assign(new Error("The coordinator is not aware of this member"), { type: "UNKNOWN_MEMBER_ID" }),
+      m.epoch,
+    );
+    expect(m.canCommit).toBe(false);
+  });
+
   it("drops kept state when the group's offsets cannot be fetched", async () => {
     const m = new GroupMembership(async () => {
       throw new Error("coordinator not available");

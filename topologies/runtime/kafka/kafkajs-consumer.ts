@@ -5,7 +5,9 @@
  * Commits go through the batch payload's `commitOffsetsIfNecessary(offsets)`, which sends one OffsetCommit with
  * the generation and member id current at that moment and does not retry: `consumer.commitOffsets()` retries
  * inside kafkajs, and a retry that outlives the member's eviction would carry its stale offsets into the new
- * generation after it rejoins (committed offsets going backwards).
+ * generation after it rejoins (committed offsets going backwards). That function belongs to the group session
+ * of its batch: when kafkajs restarts the consumer (a broker went away), the old session's function keeps the old
+ * member id and generation, so every join drops it, and commits wait for the first batch of the new session.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type {
@@ -50,6 +52,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   async run(handlers: GroupHandlers): Promise<void> {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      this.commitOnce = undefined;
       const partitions = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) =>
         ps.map((partition) => ({ topic, partition })),
       );
@@ -84,7 +87,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
 
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     const commitOnce = this.commitOnce;
-    if (!commitOnce) throw new Error("no batch consumed yet: nothing to commit");
+    if (!commitOnce) throw new Error("no batch consumed in this group session yet: the commit waits for one");
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const { topic, partition, offset } of offsets) {
       const list = byTopic.get(topic) ?? [];
