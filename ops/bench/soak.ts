@@ -7,6 +7,7 @@
  * `node --import tsx ops/bench/soak.ts [--quick] [--rate N]`, or `npm run bench -- --only soak`.
  */
 import { rm } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client";
 import { migrate } from "../../analytics/migrate.ts";
@@ -125,7 +126,7 @@ export async function benchSoak(s: SoakSettings) {
   const pid = running.children[0]?.pid ?? 0;
   const producer = benchKafka().producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const rss: { minute: number; rssMiB: number }[] = [];
+  const rss: { minute: number; rssMiB: number; load1: number }[] = [];
   const lag: { minute: number; lag: number }[] = [];
   let sent = 0;
   let t0 = 0;
@@ -156,7 +157,7 @@ export async function benchSoak(s: SoakSettings) {
       }
       if (now >= nextSample) {
         const minute = Number(((now - t0) / 60_000).toFixed(3));
-        rss.push({ minute, rssMiB: Number((procStat(pid).rssKiB / 1024).toFixed(1)) });
+        rss.push({ minute, rssMiB: Number((procStat(pid).rssKiB / 1024).toFixed(1)), load1: loadavg()[0] ?? 0 });
         lag.push({ minute, lag: await groupLag(app, input) });
         nextSample += 10_000;
       }

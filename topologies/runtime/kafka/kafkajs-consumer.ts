@@ -6,8 +6,9 @@
  * the generation and member id current at that moment and does not retry: `consumer.commitOffsets()` retries
  * inside kafkajs, and a retry that outlives the member's eviction would carry its stale offsets into the new
  * generation after it rejoins (committed offsets going backwards). That function belongs to the group session
- * of its batch: when kafkajs restarts the consumer (a broker went away), the old session's function keeps the old
- * member id and generation, so every join drops it, and commits wait for the first batch of the new session.
+ * of its batch: when kafkajs restarts a crashed consumer (a broker went away), the old session's function keeps
+ * the old member id and generation for ever, so a crash drops it, and commits wait for the first batch of the new
+ * session. (A rebalance without a crash keeps the session object, whose offset manager follows the generation.)
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type {
@@ -52,14 +53,16 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   async run(handlers: GroupHandlers): Promise<void> {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      this.commitOnce = undefined;
       const partitions = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) =>
         ps.map((partition) => ({ topic, partition })),
       );
       handlers.assigned(payload.memberId, partitions);
     });
     this.consumer.on(events.REBALANCING, () => handlers.rebalancing());
-    this.consumer.on(events.CRASH, ({ payload }) => handlers.crashed(payload.error, payload.restart));
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      this.commitOnce = undefined; // the restarted consumer is a new group session
+      handlers.crashed(payload.error, payload.restart);
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
