@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import avsc, { type Type } from "avsc";
-import type { Kafka, Message } from "kafkajs";
 import { ConfigError } from "../core/errors.ts";
+import type { KafkaClient, OutgoingMessage } from "../core/kafka.ts";
 import { AvroSerde } from "../schemas/avro-serde.ts";
 import { type InputRecord, readCsv, readJsonl } from "./readers.ts";
 import { validationErrors, withDefaults } from "./validate.ts";
@@ -15,7 +15,8 @@ import { validationErrors, withDefaults } from "./validate.ts";
 export type OnInvalid = "fail" | "skip" | "dlq";
 
 export interface ProduceOptions {
-  kafka: Kafka;
+  /** The Kafka port (its producer is idempotent, acks=all). */
+  kafka: KafkaClient;
   registryUrl: string;
   topic: string;
   /** Path of the `.avsc` the records must match. */
@@ -72,8 +73,7 @@ export async function produce(records: AsyncIterable<InputRecord>, options: Prod
   const type = loadSchema(options.schemaFile);
   const admin = options.kafka.admin();
   await admin.connect();
-  const topics = await admin.listTopics();
-  await admin.disconnect();
+  const topics = await admin.listTopics().finally(() => admin.disconnect());
   const onInvalid = options.onInvalid ?? "fail";
   const dlqTopic = options.dlqTopic ?? `${options.topic}.invalid`;
   for (const needed of onInvalid === "dlq" ? [options.topic, dlqTopic] : [options.topic]) {
@@ -84,15 +84,15 @@ export async function produce(records: AsyncIterable<InputRecord>, options: Prod
     schema: JSON.parse(readFileSync(options.schemaFile, "utf8")),
     ...(options.subject ? { subject: options.subject } : {}),
   });
-  const producer = options.kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  const producer = options.kafka.producer();
   await producer.connect();
   const summary: ProduceSummary = { sent: 0, invalid: 0, deadLettered: 0, seconds: 0, problems: [] };
   const batchSize = options.batchSize ?? 500;
-  let batch: Message[] = [];
-  let letters: Message[] = [];
+  let batch: OutgoingMessage[] = [];
+  let letters: OutgoingMessage[] = [];
   const flush = async () => {
-    if (batch.length > 0) await producer.send({ topic: options.topic, acks: -1, messages: batch });
-    if (letters.length > 0) await producer.send({ topic: dlqTopic, acks: -1, messages: letters });
+    if (batch.length > 0) await producer.send(options.topic, batch);
+    if (letters.length > 0) await producer.send(dlqTopic, letters);
     summary.sent += batch.length;
     summary.deadLettered += letters.length;
     batch = [];
@@ -117,6 +117,7 @@ export async function produce(records: AsyncIterable<InputRecord>, options: Prod
         }
         if (onInvalid === "dlq") {
           letters.push({
+            key: null,
             value: record.raw,
             headers: { "sluice-invalid-reason": reason, "sluice-invalid-line": String(record.line) },
           });

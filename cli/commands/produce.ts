@@ -56,9 +56,9 @@ Examples:
       }
       if (!["fail", "skip", "dlq"].includes(options.onInvalid))
         throw new Error("--on-invalid must be fail, skip or dlq");
-      // kafkajs and the Avro tooling load only when this command runs.
-      const [{ Kafka, logLevel }, { loadSchema, preflight, produce, reader }, { generate }] = await Promise.all([
-        import("kafkajs"),
+      // The Kafka client and the Avro tooling load only when this command runs.
+      const [{ kafkaClientFor }, { loadSchema, preflight, produce, reader }, { generate }] = await Promise.all([
+        import("../../topologies/runtime/kafka/kafkajs-client.ts"),
         import("../../produce/produce.ts"),
         import("../../produce/readers.ts"),
       ]);
@@ -81,7 +81,7 @@ Examples:
       const services = endpoints();
       const bar = progress(`produce ${options.topic}`, options.generate);
       const summary = await produce(records, {
-        kafka: new Kafka({ clientId: "sluice-produce", brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
+        kafka: kafkaClientFor({ clientId: "sluice-produce", brokers: services.kafkaBrokers }),
         registryUrl: services.schemaRegistryUrl,
         topic: options.topic,
         schemaFile,

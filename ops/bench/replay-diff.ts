@@ -11,12 +11,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
 import { migrate } from "../../analytics/migrate.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { produce } from "../../produce/produce.ts";
 import { generate } from "../../produce/readers.ts";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { REPO_ROOT } from "../repo-root.ts";
 import { createTopic, deleteTopics, topicEnd } from "./lib/topics.ts";
 
@@ -68,7 +68,7 @@ export async function benchReplayDiff(o: { events: number; pinned?: boolean }): 
   writeFileSync(join(candidate, "weights.bin"), Buffer.from(floats.buffer));
 
   const sent = await produce(generate(o.events, 7), {
-    kafka: new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }),
+    kafka: kafkaClientFor({ brokers: endpoints().kafkaBrokers }),
     registryUrl: endpoints().schemaRegistryUrl,
     topic: topics.events,
     schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),

@@ -16,6 +16,7 @@ import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { produce } from "../../produce/produce.ts";
 import { generate } from "../../produce/readers.ts";
 import { isAlive, portOpen } from "../../stack/process.ts";
+import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-secure-"));
 const ports = { kafka: 24294, controller: 24295, http: 24223, tcp: 24200, metrics: 24296 };
@@ -190,7 +191,7 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
     });
     await admin.disconnect();
     const sent = await produce(generate(events, 3), {
-      kafka: new Kafka(kafkaConfig),
+      kafka: new KafkajsClient(new Kafka(kafkaConfig)),
       registryUrl: process.env.SCHEMA_REGISTRY_URL as string,
       topic: "triage-events",
       schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),

@@ -6,13 +6,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import avsc from "avsc";
-import { Kafka, logLevel } from "kafkajs";
 import { expect } from "vitest";
 import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { produce } from "../../produce/produce.ts";
 import { generate, type InputRecord } from "../../produce/readers.ts";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { createTopics, readTopic } from "./stream-io.ts";
 
 export const ENCODER = join(REPO_ROOT, "models/encoder");
@@ -67,7 +67,7 @@ export async function send(t: Triage, values: readonly Record<string, unknown>[]
   }
   const services = endpoints();
   const summary = await produce(records(), {
-    kafka: new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
+    kafka: kafkaClientFor({ brokers: services.kafkaBrokers }),
     registryUrl: services.schemaRegistryUrl,
     topic: t.topics.events,
     schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import avsc from "avsc";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../analytics/migrate.ts";
 import { REPO_ROOT } from "../../ops/repo-root.ts";
@@ -17,6 +16,7 @@ import { buildKnowledgeBase, updateKnowledgeBase } from "../../processors/knowle
 import { produce } from "../../produce/produce.ts";
 import { generate, type InputRecord } from "../../produce/readers.ts";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { killAll, type SluiceProcess, startSluice } from "../helpers/sluice-process.ts";
 import { createTopics, readTopic } from "../helpers/stream-io.ts";
@@ -45,7 +45,7 @@ async function send(values: readonly Record<string, unknown>[]): Promise<void> {
   }
   const services = endpoints();
   const summary = await produce(records(), {
-    kafka: new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
+    kafka: kafkaClientFor({ brokers: services.kafkaBrokers }),
     registryUrl: services.schemaRegistryUrl,
     topic: topics.events,
     schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import avsc from "avsc";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../analytics/migrate.ts";
 import { runSqlFile } from "../../analytics/sql.ts";
@@ -18,6 +17,7 @@ import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { produce } from "../../produce/produce.ts";
 import { generate, type InputRecord } from "../../produce/readers.ts";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { uniqueName } from "../helpers/services.ts";
 import { killAll, type SluiceProcess, startSluice } from "../helpers/sluice-process.ts";
 import { createTopics, readTopic } from "../helpers/stream-io.ts";
@@ -85,7 +85,7 @@ describe("support-triage on Kafka", () => {
   it("turns N events into N decisions with full lineage", async () => {
     const services = endpoints();
     const summary = await produce(withEmptyTexts(generate(EVENTS + POISON, 7)), {
-      kafka: new Kafka({ brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING }),
+      kafka: kafkaClientFor({ brokers: services.kafkaBrokers }),
       registryUrl: services.schemaRegistryUrl,
       topic: topics.events,
       schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),

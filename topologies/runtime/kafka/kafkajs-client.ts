@@ -55,6 +55,21 @@ export function topologyKafkaClient(topology: CompiledTopology, logger?: Logger)
   return new KafkajsClient(new Kafka(kafkaConfig(topology, logger)));
 }
 
+/** A plain connection (no topology): the brokers, and the client id brokers log. */
+export interface KafkaConnection {
+  brokers: readonly string[];
+  /** @default "sluice" */
+  clientId?: string;
+}
+
+/** The Kafka port on a plain connection (`sluice produce`, tools, tests), quiet: the caller reports errors. */
+export function kafkaClientFor(connection: KafkaConnection): KafkajsClient {
+  const { brokers, clientId = "sluice" } = connection;
+  return new KafkajsClient(
+    new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { ...KAFKA_CLIENT_RETRY } }),
+  );
+}
+
 export class KafkajsClient implements KafkaClient {
   constructor(readonly kafka: Kafka) {}
 
