@@ -117,11 +117,24 @@ export interface GroupDescription {
   readonly members: readonly GroupMember[];
 }
 
+/** A topic to create. */
+export interface NewTopic {
+  readonly topic: string;
+  readonly partitions: number;
+  /** Topic configs (`cleanup.policy: compact`, `message.timestamp.type`…). @default the broker's */
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
 /** Cluster metadata and offsets. */
 export interface KafkaAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   listTopics(): Promise<string[]>;
+  /**
+   * Creates the topics that do not exist yet (each with its partition count and topic configs, such as
+   * `cleanup.policy`) and waits for their leaders; existing ones are left as they are.
+   */
+  createTopics(topics: readonly NewTopic[]): Promise<void>;
   /** Per partition, low and high offsets, sorted by partition. */
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Per partition, the first offset at or after `timestampMs` (the end when none). */

@@ -6,10 +6,10 @@
  * request) per event that reached the agent calling that tool.
  */
 import { createClient } from "@clickhouse/client";
-import { Kafka, logLevel } from "kafkajs";
 import { endpoints, stackConfig } from "../stack/config.ts";
 import { toolServerUrl } from "../stack/tools.ts";
 import type { ServerCounters } from "../test/helpers/tool-servers.ts";
+import { kafkaClientFor } from "../topologies/runtime/kafka/kafkajs-client.ts";
 import { runUntilDrained, step } from "./demo-steps.ts";
 
 const TOPOLOGY = "topologies/examples/agent-desk.yaml";
@@ -22,16 +22,15 @@ async function counters(name: "payments-risk" | "crm"): Promise<ServerCounters> 
 }
 
 async function ensureTopics(): Promise<void> {
-  const admin = new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClientFor({ clientId: "sluice-demo", brokers: endpoints().kafkaBrokers }).admin();
   await admin.connect();
-  const existing = await admin.listTopics();
-  const wanted = [
-    { topic: TOPIC, numPartitions: 3 },
-    { topic: "agent-desk-decisions", numPartitions: 3 },
-    { topic: "agent-desk.dlq", numPartitions: 1 },
-  ].filter((t) => !existing.includes(t.topic));
-  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
-  await admin.disconnect();
+  await admin
+    .createTopics([
+      { topic: TOPIC, partitions: 3 },
+      { topic: "agent-desk-decisions", partitions: 3 },
+      { topic: "agent-desk.dlq", partitions: 1 },
+    ])
+    .finally(() => admin.disconnect());
 }
 
 /** Runs the agent desk over `events` new support events and checks its decisions and tool calls. */

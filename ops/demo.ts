@@ -6,8 +6,8 @@
  * Usage: node --import tsx ops/demo.ts [events=20000]
  */
 import { createClient } from "@clickhouse/client";
-import { Kafka, logLevel } from "kafkajs";
 import { endpoints } from "../stack/config.ts";
+import { kafkaClientFor } from "../topologies/runtime/kafka/kafkajs-client.ts";
 import { agentDesk } from "./demo-agent-desk.ts";
 import { runUntilDrained, step } from "./demo-steps.ts";
 
@@ -15,16 +15,15 @@ const EVENTS = Number(process.argv[2] ?? 20_000);
 const TOPOLOGY = "topologies/examples/support-triage.yaml";
 
 async function ensureTopics(): Promise<void> {
-  const admin = new Kafka({ brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClientFor({ clientId: "sluice-demo", brokers: endpoints().kafkaBrokers }).admin();
   await admin.connect();
-  const existing = await admin.listTopics();
-  const wanted = [
-    { topic: "enterprise-events", numPartitions: 6 },
-    { topic: "agent-decisions", numPartitions: 6 },
-    { topic: "support-triage.dlq", numPartitions: 1 },
-  ].filter((t) => !existing.includes(t.topic));
-  if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true });
-  await admin.disconnect();
+  await admin
+    .createTopics([
+      { topic: "enterprise-events", partitions: 6 },
+      { topic: "agent-decisions", partitions: 6 },
+      { topic: "support-triage.dlq", partitions: 1 },
+    ])
+    .finally(() => admin.disconnect());
   process.stdout.write(`\n▶ topics: enterprise-events (6 partitions), agent-decisions (6), support-triage.dlq\n`);
 }
 

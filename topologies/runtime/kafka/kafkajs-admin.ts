@@ -4,7 +4,13 @@
  * (`TransientError` while the broker is unavailable).
  */
 import { type Admin, AssignerProtocol, type Kafka } from "kafkajs";
-import { type GroupDescription, type KafkaAdmin, type PartitionOffsets, partitionId } from "../../../core/kafka.ts";
+import {
+  type GroupDescription,
+  type KafkaAdmin,
+  type NewTopic,
+  type PartitionOffsets,
+  partitionId,
+} from "../../../core/kafka.ts";
 import { advertisedEndpoint } from "./copartitioned-assigner.ts";
 import { kafkaError } from "./kafkajs-producer.ts";
 
@@ -40,6 +46,33 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   listTopics(): Promise<string[]> {
     return this.admin.listTopics();
+  }
+
+  async createTopics(topics: readonly NewTopic[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    // The first entry of a topic named twice wins (kafkajs refuses repeats).
+    const wanted = [
+      ...new Map(
+        topics
+          .filter((t) => !existing.has(t.topic))
+          .reverse()
+          .map((t) => [t.topic, t]),
+      ).values(),
+    ];
+    if (wanted.length === 0) return;
+    await this.admin
+      .createTopics({
+        waitForLeaders: true,
+        topics: wanted.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      })
+      .catch((error: unknown) => {
+        // Another member or command created one meanwhile.
+        if (!/already exists/i.test(String(error))) throw error;
+      });
   }
 
   async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
