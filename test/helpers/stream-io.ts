@@ -105,8 +105,16 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   const admin = kafka().admin();
   await admin.connect();
   try {
-    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    // The group's coordinator may move or still be loading while members come and go: ask again a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return new Map((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      } catch (error) {
+        if (attempt >= 5 || !/coordinator/i.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
