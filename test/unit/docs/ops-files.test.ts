@@ -62,7 +62,7 @@ describe("ops/k8s", () => {
     expect(trigger.metadata.topic).toBe(reference.sources[0].topic);
     expect(scaled.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
     const demo = readFileSync(path.join(ROOT, "ops/demo.ts"), "utf8");
-    const partitions = /topic: "enterprise-events", numPartitions: (\d+)/.exec(demo)?.[1];
+    const partitions = /topic: "enterprise-events", partitions: (\d+)/.exec(demo)?.[1];
     expect(scaled.spec.maxReplicaCount).toBe(Number(partitions));
     expect(scaled.spec.minReplicaCount).toBeLessThanOrEqual(scaled.spec.maxReplicaCount);
     expect(literals[trigger.metadata.bootstrapServersFromEnv]).toBeDefined();
