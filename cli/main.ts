@@ -6,6 +6,7 @@
 import "../topologies/runtime/kafka/kafkajs-patches.ts";
 import { Command, CommanderError } from "commander";
 import { AuthError, SluiceError } from "../core/errors.ts";
+import { registerApprovalsCommand } from "./commands/approvals.ts";
 import { registerClickHouseToolCommands } from "./commands/clickhouse-tools.ts";
 import { registerEvalCommands } from "./commands/evaluation-tools.ts";
 import { registerKbCommand } from "./commands/kb.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     // Before the subcommands are added, so they inherit it: their usage errors throw too, and exit 2.
     .exitOverride();
+  registerApprovalsCommand(program);
   registerKbCommand(program);
   registerClickHouseToolCommands(program);
   registerEvalCommands(program);

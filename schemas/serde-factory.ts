@@ -8,6 +8,7 @@ import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import type { Schema } from "avsc";
 import { ConfigError } from "../core/errors.ts";
 import { AvroSerde } from "./avro-serde.ts";
+import type { FormatSpec } from "./format.config.ts";
 import { JsonSerde } from "./json-serde.ts";
 import type { Serde } from "./serde.ts";
 import { StringSerde } from "./string-serde.ts";
@@ -36,6 +37,16 @@ export interface SerdeEnvironment {
   autoRegister?: boolean;
   /** Whether the serde encodes keys or values (picks the default subject suffix). @default "value" */
   role?: "key" | "value";
+}
+
+/** A topology's `key:`/`value:` format (schemas/format.config.ts) as the factory takes it. */
+export function serdeConfigOf(format: FormatSpec): SerdeConfig {
+  if (format.format !== "avro") return format;
+  return {
+    format: "avro",
+    ...(format.subject ? { subject: format.subject } : {}),
+    ...(format.schema ? { schemaFile: format.schema } : {}),
+  };
 }
 
 /** Builds the serde; a missing or invalid schema file fails here, before any record is read. */

@@ -8,9 +8,8 @@ import type { Logger } from "pino";
 import { ConfigError } from "../../core/errors.ts";
 import type { KafkaClient, TransactionalProducer } from "../../core/kafka.ts";
 import { createRegistryClient } from "../../schemas/avro-serde.ts";
-import type { FormatSpec } from "../../schemas/format.config.ts";
 import type { Serde } from "../../schemas/serde.ts";
-import { createSerde, type SerdeConfig } from "../../schemas/serde-factory.ts";
+import { createSerde, serdeConfigOf } from "../../schemas/serde-factory.ts";
 import type { Sink } from "../../sinks/api.ts";
 import {
   type ClickHouseSink,
@@ -48,15 +47,6 @@ export interface ResourceOptions {
   logger?: Logger;
 }
 
-function serdeConfig(format: FormatSpec): SerdeConfig {
-  if (format.format !== "avro") return format;
-  return {
-    format: "avro",
-    ...(format.subject ? { subject: format.subject } : {}),
-    ...(format.schema ? { schemaFile: format.schema } : {}),
-  };
-}
-
 export class TopologyResources {
   /** The Kafka port: the group consumer, producers and the admin. */
   readonly client: KafkaClient;
@@ -90,8 +80,8 @@ export class TopologyResources {
       : undefined;
     for (const source of spec.sources) {
       const topics = Array.isArray(source.topic) ? source.topic : [source.topic];
-      const key = createSerde(serdeConfig(source.key), this.serdeEnv("key"));
-      const value = createSerde(serdeConfig(source.value), this.serdeEnv("value"));
+      const key = createSerde(serdeConfigOf(source.key), this.serdeEnv("key"));
+      const value = createSerde(serdeConfigOf(source.value), this.serdeEnv("value"));
       for (const topic of topics) this.serdesByTopic.set(topic, { sourceNode: source.name, key, value });
     }
     this.deadLetterTopic = new DeadLetterWriter({
@@ -127,7 +117,7 @@ export class TopologyResources {
       deadLetters: this.deadLetterTopic,
       insertSlots: this.insertSlots,
       ...(spec.clickhouse ? { clickhouse: spec.clickhouse } : {}),
-      serde: (format, role) => createSerde(serdeConfig(format), this.serdeEnv(role)),
+      serde: (format, role) => createSerde(serdeConfigOf(format), this.serdeEnv(role)),
       ...task,
     };
   }
