@@ -23,6 +23,13 @@ export interface Sink {
    * records the destination refused as bad data.
    */
   write(records: readonly StreamRecord[]): Promise<void>;
+  /**
+   * True when a task may call `write()` again before the previous write resolved: the destination's final
+   * contents do not depend on the order writes land in (ClickHouse rows keyed by lineage). Writes to a sink
+   * without it go one after the other per task, so a retry never puts a later chunk of a partition before an
+   * earlier one (a Kafka topic). @default false
+   */
+  readonly unordered?: boolean;
   /** Writes out anything buffered; resolves when durable. */
   flush(): Promise<void>;
   close(): Promise<void>;

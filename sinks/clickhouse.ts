@@ -111,6 +111,8 @@ interface BufferedRow {
 
 export class ClickHouseSink implements Sink {
   readonly name: string;
+  /** Rows are keyed by lineage (ReplacingMergeTree): the order INSERTs land in never changes the table. */
+  readonly unordered = true;
   version: ServerVersion | undefined;
   features: ClickHouseFeatures | undefined;
   private readonly client: ClickHouseClient;

@@ -256,6 +256,12 @@ export class Task {
       for (const offset of group.offsets) this.tracker.addPending(offset);
       // Writes of one task to one sink go one after the other (processing of the next chunk overlaps them): a
       // producer retry or two concurrent sends must never put a later chunk of the partition before an earlier one.
+      // An unordered sink (ClickHouse, keyed by lineage) takes them at once: waiting for each chunk's INSERT
+      // (its batch wait included) before the next one capped a partition at one chunk per INSERT round trip.
+      if (this.options.sinks.get(sink)?.unordered) {
+        deliveries.push(this.deliver(sink, group.records, group.offsets, raw).catch(() => {}));
+        continue;
+      }
       const previous = this.sinkTails.get(sink) ?? Promise.resolve();
       const next = previous.then(() => this.deliver(sink, group.records, group.offsets, raw));
       const settled = next.catch(() => {});

@@ -40,7 +40,8 @@ export function sluiceLaunch(name: string, topologyFile: string, env: NodeJS.Pro
     name,
     command: "node",
     args: [join(REPO_ROOT, "cli/bin.mjs"), "run", topologyFile],
-    env: { SLUICE_LOG_LEVEL: "warn", ...env },
+    // SLUICE_BENCH_LOG_LEVEL=info keeps the runtime's pause/resume and rebalance lines in the log (LOG_DIR).
+    env: { SLUICE_LOG_LEVEL: process.env.SLUICE_BENCH_LOG_LEVEL ?? "warn", ...env },
   };
 }
 

@@ -21,6 +21,7 @@ const logger = pino({ level: "silent" });
 
 /** A sink whose writes wait until the test settles them. */
 class ManualSink implements Sink {
+  unordered = false;
   readonly writes: { records: readonly StreamRecord[]; settle(error?: Error): void }[] = [];
   onWrite: () => void = () => {};
   constructor(readonly name: string) {}
@@ -39,7 +40,7 @@ class ManualSink implements Sink {
 
 const letters: DeadLetterMessage[] = [];
 
-async function taskWith(options: { maxInFlightRecords?: number; chunkRecords?: number } = {}) {
+async function taskWith(options: { maxInFlightRecords?: number; chunkRecords?: number; unordered?: boolean } = {}) {
   const topology = compileTopology(
     parseTopology(`applicationId: unit-task
 kafka: { brokers: "127.0.0.1:1" }
@@ -50,6 +51,7 @@ sinks:
 `),
   );
   const sink = new ManualSink("out");
+  sink.unordered = options.unordered ?? false;
   const executor = await TopologyExecutor.create(topology, { logger });
   const task = new Task({
     applicationId: "unit-task",
@@ -128,6 +130,20 @@ describe("Task", () => {
     sink.writes[1]?.settle();
     await until(() => sink.writes.length === 3, "the third write");
     sink.writes[2]?.settle();
+    await until(() => task.tracker.toCommit() === 12, "the watermark at 12");
+    expect(sink.values()).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}`));
+  });
+
+  it("hands an unordered sink (ClickHouse) every chunk at once, and commits only what all acknowledged", async () => {
+    const { task, sink } = await taskWith({ chunkRecords: 4, unordered: true });
+    await task.handle(messages(0, 12), hooks());
+    await until(() => sink.writes.length === 3, "three writes in flight");
+    sink.writes[2]?.settle(); // the last chunk first: nothing may be committed yet
+    await tick();
+    expect(task.tracker.toCommit()).toBeUndefined();
+    sink.writes[0]?.settle();
+    await until(() => task.tracker.toCommit() === 4, "the watermark at 4");
+    sink.writes[1]?.settle();
     await until(() => task.tracker.toCommit() === 12, "the watermark at 12");
     expect(sink.values()).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}`));
   });
