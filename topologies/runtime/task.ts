@@ -97,6 +97,8 @@ export class Task {
   private readonly capacityWaiters: (() => void)[] = [];
   /** Per sink, the last write handed to it: the next write of this task waits for it. */
   private readonly sinkTails = new Map<string, Promise<void>>();
+  /** Steps retrying a transient failure now (see retrying). */
+  private failingSteps = 0;
   /** The batch being handled: the next waits for it. */
   private turn: Promise<void> = Promise.resolve();
 
@@ -369,10 +371,24 @@ export class Task {
   }
 
   private retrying<T>(step: () => Promise<T>, what: string): Promise<T> {
+    // Several steps may retry at once (chunks to an unordered sink): the task stays paused, and keeps
+    // heartbeating, until the last of them recovers.
+    let failing = false;
+    const recovered = () => {
+      if (!failing) return;
+      failing = false;
+      if (--this.failingSteps > 0) return;
+      this.keepAlive(false);
+      this.log.info({ after: what }, "resumed");
+      this.pauseReason = undefined;
+      this.stats.setPaused(false);
+    };
     return untilDelivered(
       step,
       {
         onFailure: (error, attempt) => {
+          if (!failing) this.failingSteps++;
+          failing = true;
           this.keepAlive(true);
           const reason = `${what}: ${error instanceof Error ? error.message : String(error)}`;
           if (this.pauseReason === undefined)
@@ -380,15 +396,10 @@ export class Task {
           this.pauseReason = reason;
           this.stats.setPaused(true, reason);
         },
-        onRecovered: () => {
-          this.keepAlive(false);
-          this.log.info({ after: what }, "resumed");
-          this.pauseReason = undefined;
-          this.stats.setPaused(false);
-        },
+        onRecovered: recovered,
       },
       this.abort.signal,
-    );
+    ).finally(recovered);
   }
 
   /**
