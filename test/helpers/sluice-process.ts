@@ -45,3 +45,15 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** The member's `/tasks` report (each partition's state, pause reason and restore), for a failure's message. */
+export async function memberTasks(p: SluiceProcess): Promise<string> {
+  const port = /"port":(\d+)[^\n]*serving \/metrics/.exec(p.output())?.[1];
+  if (!port) return "(no /tasks: the member logged no port)";
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/tasks`, { signal: AbortSignal.timeout(3000) });
+    return await response.text();
+  } catch (error) {
+    return `(no /tasks: ${String(error)})`;
+  }
+}

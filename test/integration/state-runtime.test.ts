@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DLQ_HEADERS } from "../../sinks/dead-letter.ts";
 import { endpoints } from "../../stack/config.ts";
 import { uniqueName } from "../helpers/services.ts";
-import { killAll, type SluiceProcess, startSluice, waitFor } from "../helpers/sluice-process.ts";
+import { killAll, memberTasks, type SluiceProcess, startSluice, waitFor } from "../helpers/sluice-process.ts";
 import { committedOffsets, createTopics, kafka, readTopic } from "../helpers/stream-io.ts";
 
 const EVENTS = Number(process.env.SLUICE_STATE_EVENTS ?? 200_000);
@@ -149,8 +149,11 @@ describe("state stores in sluice run", () => {
       expect(await b.exited).toBe("SIGKILL");
       const committed = async () => [...(await committedOffsets(app, input)).values()].reduce((x, y) => x + y, 0);
       await waitFor(async () => (await committed()) === EVENTS, WAIT_MS, "every input committed").catch(
-        (error: unknown) => {
-          throw new Error(`${String(error)}\n${a.output().slice(-3000)}`);
+        async (error: unknown) => {
+          const offsets = JSON.stringify([...(await committedOffsets(app, input))]);
+          throw new Error(
+            `${String(error)}\ncommitted ${offsets}\ntasks ${await memberTasks(a)}\n${a.output().slice(-3000)}`,
+          );
         },
       );
       const emitted = emittedCounts(await readTopic(output, Number.MAX_SAFE_INTEGER, { timeoutMs: 15_000 }));

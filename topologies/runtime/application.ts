@@ -25,6 +25,7 @@ import { type MemberReport, memberReport } from "./member-report.ts";
 import { GroupMembership } from "./membership.ts";
 import { PipelineMetricsReporter } from "./metrics-reporter.ts";
 import { type CommitOutcome, OffsetCommitter } from "./offset-committer.ts";
+import { PartitionPauses } from "./partition-pauses.ts";
 import { PreparedTransactions } from "./prepared-transactions.ts";
 import { PunctuationTicker, topologyPunctuations } from "./punctuation-ticker.ts";
 import type { TopologyResources } from "./resources.ts";
@@ -76,6 +77,8 @@ export class Application {
   private readonly prepared: PreparedTransactions;
   /** Topic-partitions paused while their partition's state restores. */
   private readonly awaitingState = new Map<number, TopicPartition[]>();
+  /** Why each partition is paused: it resumes when the last reason goes, and at an assignment if none is left. */
+  private readonly pauses = new PartitionPauses(() => this.consumer);
   /** The latest assignment (what `/tasks` reports on). */
   private assignment: readonly TopicPartition[] = [];
   /** Wall-clock punctuation (approval expiry): ticks written to the owned partitions of the declared topics. */
@@ -190,7 +193,8 @@ export class Application {
 
   private async eachBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     // Once the stop began, a partition assigned by a late rebalance gets no task: its records stay uncommitted.
-    if (this.stopping) return;
+    // A batch fetched before a rebalance took its partition away gets none either (nor a restore of its state).
+    if (this.stopping || !this.pauses.owns(batch.topic, batch.partition)) return;
     let partitionState: PartitionState | undefined;
     if (this.partitionStates) {
       await this.membership.settled();
@@ -247,11 +251,9 @@ export class Application {
       task.consumedUpTo(end === undefined ? taken + 1 : Math.min(taken + 1, end));
       control.resolveOffset(taken);
     }
-    const partition = [{ topic: batch.topic, partition: batch.partition }];
-    this.consumer?.pause(partition);
-    task.whenCapacity(() => {
-      if (!this.stopping) this.consumer?.resume(partition);
-    });
+    const partition = { topic: batch.topic, partition: batch.partition };
+    this.pauses.pause(partition, "capacity");
+    task.whenCapacity(() => this.pauses.release(partition, "capacity"));
   }
 
   /**
@@ -264,12 +266,8 @@ export class Application {
     const waiting = this.awaitingState.get(partition) ?? [];
     if (!waiting.some((tp) => tp.topic === topic)) waiting.push({ topic, partition });
     this.awaitingState.set(partition, waiting);
-    this.consumer?.pause([{ topic, partition }]);
-    states.restore(partition, () => {
-      const paused = this.awaitingState.get(partition) ?? [];
-      this.awaitingState.delete(partition);
-      if (!this.stopping && paused.length > 0) this.consumer?.resume(paused);
-    });
+    this.pauses.pause({ topic, partition }, "state");
+    states.restore(partition, () => this.releaseAwaitingState(partition));
     return undefined;
   }
 
@@ -345,6 +343,7 @@ export class Application {
    */
   private onAssignment(memberId: string, assignment: readonly TopicPartition[]): void {
     this.assignment = assignment;
+    this.pauses.assigned(assignment);
     const owned = new Set(assignment.map((p) => partitionId(p.topic, p.partition)));
     const held = new Map([...this.tasks].map(([id, task]) => [id, { committedOffset: task.tracker.committedOffset }]));
     const evicted = this.membership.assigned(memberId, owned, held, (id) => this.dropTask(id));
@@ -374,9 +373,17 @@ export class Application {
     this.closeTask(id, task);
   }
 
+  /** The partition's topic-partitions paused for its restore resume (those still owned). */
+  private releaseAwaitingState(partition: number): void {
+    const paused = this.awaitingState.get(partition) ?? [];
+    this.awaitingState.delete(partition);
+    for (const tp of paused) this.pauses.release(tp, "state");
+  }
+
   /** A partition's state, its wait for a restore and its prepared transactions, dropped (no checkpoint). */
   private dropPartitionState(partition: number): void {
-    this.awaitingState.delete(partition);
+    // A partition still owned fetches again, and its next batch restores the state afresh.
+    this.releaseAwaitingState(partition);
     this.prepared.discard(partition);
     void this.partitionStates?.drop(partition);
   }
@@ -483,6 +490,7 @@ export class Application {
   async stop(drainTimeoutMs = 30_000): Promise<boolean> {
     if (this.stopping) return false;
     this.stopping = true;
+    this.pauses.stop();
     if (!this.state.is("created")) this.state.to("draining");
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
