@@ -97,6 +97,17 @@ export class Task {
   private readonly capacityWaiters: (() => void)[] = [];
   /** Per sink, the last write handed to it: the next write of this task waits for it. */
   private readonly sinkTails = new Map<string, Promise<void>>();
+  /**
+   * The changelog gate's acknowledgements: each may be the one that frees the in-flight window (a stateful chunk's
+   * first offset is acknowledged last, after its changelog), so it wakes a partition paused for capacity.
+   */
+  private readonly changelogAcks = {
+    addPending: (offset: number) => this.tracker.addPending(offset),
+    ack: (offset: number) => {
+      this.tracker.ack(offset);
+      this.notifyDrain();
+    },
+  };
   /** Steps retrying a transient failure now (see retrying). */
   private failingSteps = 0;
   /** The batch being handled: the next waits for it. */
@@ -209,7 +220,7 @@ export class Task {
       await state.run(process, (outputs, changes) => {
         const deliveries = this.dispatch(outputs, false);
         // The chunk's store changes reach the changelog after its outputs, and hold its first offset till then.
-        state.gate.afterRun(first, deliveries, this.tracker, changes);
+        state.gate.afterRun(first, deliveries, this.changelogAcks, changes);
         this.seal(raw);
       });
     } catch (error) {
