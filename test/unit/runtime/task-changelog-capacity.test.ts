@@ -6,22 +6,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ConsumedMessage } from "../../../core/kafka.ts";
-import { createSerde } from "../../../schemas/serde-factory.ts";
 import type { Sink } from "../../../sinks/api.ts";
 import { compileTopology } from "../../../topologies/compiler.ts";
 import { TopologyExecutor } from "../../../topologies/executor.ts";
 import type { ChangelogRecord } from "../../../topologies/runtime/state/changelog-io.ts";
 import { PartitionState } from "../../../topologies/runtime/state/partition-state.ts";
 import { TaskState } from "../../../topologies/runtime/state/task-state.ts";
-import { Task } from "../../../topologies/runtime/task.ts";
 import { storeDeclarations } from "../../../topologies/stores.ts";
 import { parseTopology } from "../../../topologies/yaml-loader.ts";
 import { MemoryLog } from "../state/memory-log.ts";
+import { logger, taskOn } from "./task-fixture.ts";
 
-const logger = pino({ level: "silent" });
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -71,17 +68,7 @@ sinks:
     });
     const executor = await TopologyExecutor.create(topology, { logger, stores: state.stores });
     const sink: Sink = { name: "out", write: async () => {}, flush: async () => {}, close: async () => {} };
-    const task = new Task({
-      applicationId: "unit-state-task",
-      topic: "in",
-      partition: 0,
-      keySerde: createSerde({ format: "string" }),
-      valueSerde: createSerde({ format: "string" }),
-      sourceNode: "in",
-      executor,
-      sinks: new Map([["out", sink]]),
-      deadLetters: { write: async () => {} },
-      logger,
+    const task = taskOn(executor, sink, {
       maxInFlightRecords: 6,
       chunkRecords: 3,
       partitionState: new PartitionState(0, state, executor, () => {}),

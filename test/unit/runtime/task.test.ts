@@ -4,20 +4,17 @@
  * per-sink write order, the rebalance de-duplication (`lastTaken`: a refetch of records already held is not
  * taken twice) and the commit watermark under out-of-order acknowledgements.
  */
-import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { TransientError } from "../../../core/errors.ts";
 import type { ConsumedMessage } from "../../../core/kafka.ts";
 import type { StreamRecord } from "../../../processors/api.ts";
-import { createSerde } from "../../../schemas/serde-factory.ts";
 import type { Sink } from "../../../sinks/api.ts";
 import type { DeadLetterMessage } from "../../../sinks/dead-letter.ts";
 import { compileTopology } from "../../../topologies/compiler.ts";
 import { TopologyExecutor } from "../../../topologies/executor.ts";
-import { type BatchHooks, Task } from "../../../topologies/runtime/task.ts";
+import type { BatchHooks } from "../../../topologies/runtime/task.ts";
 import { parseTopology } from "../../../topologies/yaml-loader.ts";
-
-const logger = pino({ level: "silent" });
+import { logger, taskOn } from "./task-fixture.ts";
 
 /** A sink whose writes wait until the test settles them. */
 class ManualSink implements Sink {
@@ -53,19 +50,10 @@ sinks:
   const sink = new ManualSink("out");
   sink.unordered = options.unordered ?? false;
   const executor = await TopologyExecutor.create(topology, { logger });
-  const task = new Task({
-    applicationId: "unit-task",
-    topic: "in",
-    partition: 0,
-    keySerde: createSerde({ format: "string" }),
-    valueSerde: createSerde({ format: "string" }),
-    sourceNode: "in",
-    executor,
-    sinks: new Map([["out", sink]]),
-    deadLetters: { write: async (l) => void letters.push(...l) },
-    logger,
+  const task = taskOn(executor, sink, {
     maxInFlightRecords: options.maxInFlightRecords ?? 10_000,
     chunkRecords: options.chunkRecords ?? 1000,
+    deadLetters: letters,
   });
   return { task, sink };
 }
