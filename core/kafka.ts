@@ -77,6 +77,10 @@ export interface GroupConsumerOptions {
    * member's `/tasks` there. @default none
    */
   endpoint?: string;
+  /**
+   * Also read records of open and aborted transactions (`read_uncommitted`). @default false (`read_committed`)
+   */
+  readUncommitted?: boolean;
 }
 
 /** A consumer-group member with manual commits. */
@@ -125,16 +129,25 @@ export interface NewTopic {
   readonly configs?: Readonly<Record<string, string>>;
 }
 
+/** What the cluster says of itself: how many brokers it has, and the controller's node id (null when none). */
+export interface ClusterDescription {
+  readonly brokers: number;
+  readonly controller: number | null;
+}
+
 /** Cluster metadata and offsets. */
 export interface KafkaAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  describeCluster(): Promise<ClusterDescription>;
   listTopics(): Promise<string[]>;
   /**
    * Creates the topics that do not exist yet (each with its partition count and topic configs, such as
    * `cleanup.policy`) and waits for their leaders; existing ones are left as they are.
    */
   createTopics(topics: readonly NewTopic[]): Promise<void>;
+  /** Deletes the topics (each must exist). */
+  deleteTopics(topics: readonly string[]): Promise<void>;
   /** Per partition, low and high offsets, sorted by partition. */
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Per partition, the first offset at or after `timestampMs` (the end when none). */
@@ -149,6 +162,8 @@ export interface KafkaAdmin {
   ): Promise<void>;
   /** The group's state (`Dead` when it does not exist) and members. */
   describeGroup(groupId: string): Promise<GroupDescription>;
+  /** The ids of the cluster's consumer groups. */
+  listGroups(): Promise<string[]>;
   deleteGroup(groupId: string): Promise<void>;
 }
 
@@ -213,3 +228,23 @@ export interface KafkaClient {
     settings?: ProducerSettings & { timeoutMs?: number },
   ): TransactionalProducer;
 }
+
+/** How to reach a cluster without a topology (`sluice produce`, the stack's readiness checks, tools, tests). */
+export interface KafkaConnection {
+  brokers: readonly string[];
+  /** @default "sluice" */
+  clientId?: string;
+  /** TLS: `true` with the system's CAs, or the CA (PEM) to verify the broker with. @default plaintext */
+  ssl?: boolean | { ca?: string; rejectUnauthorized?: boolean };
+  sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+  /** Milliseconds to wait for a TCP/TLS connection. @default the client's (1 s for kafkajs) */
+  connectionTimeoutMs?: number;
+  /**
+   * Client-level retries of every request (0: fail at once, as a readiness check wants).
+   * @default the adapter's (about a minute of short steps)
+   */
+  retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
+}
+
+/** Makes a Kafka port on a plain connection: what code below `topologies/` is handed instead of a client library. */
+export type KafkaClientFactory = (connection: KafkaConnection) => KafkaClient;

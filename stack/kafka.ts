@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import type { KafkaClientFactory, KafkaConnection } from "../core/kafka.ts";
 import type { StackConfig } from "./config.ts";
 import { copyDependencies } from "./maven.ts";
 import { type ServiceProcess, startProcess, waitUntil } from "./process.ts";
@@ -86,17 +86,17 @@ function prepare(config: StackConfig): ReturnType<typeof kafkaPaths> {
   return paths;
 }
 
-export async function kafkaHealthy(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
+/**
+ * True when the cluster behind `connection` answers with at least one broker and a controller. One quiet try (no
+ * retries, a short connection timeout): the caller polls. `kafka` makes the client (the CLI hands the kafkajs
+ * adapter's `kafkaClientFor`); the stack depends on the Kafka port only.
+ */
+export async function clusterReady(kafka: KafkaClientFactory, connection: KafkaConnection): Promise<boolean> {
+  const admin = kafka({ ...connection, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return cluster.brokers > 0 && cluster.controller !== null;
   } catch {
     return false;
   } finally {
@@ -104,7 +104,11 @@ export async function kafkaHealthy(brokers: string[]): Promise<boolean> {
   }
 }
 
-export async function startKafka(config: StackConfig): Promise<number> {
+export function kafkaHealthy(kafka: KafkaClientFactory, brokers: string[]): Promise<boolean> {
+  return clusterReady(kafka, { brokers, connectionTimeoutMs: 1000 });
+}
+
+export async function startKafka(config: StackConfig, kafka: KafkaClientFactory): Promise<number> {
   fetchKafka(config);
   const paths = prepare(config);
   const service: ServiceProcess = {
@@ -116,6 +120,6 @@ export async function startKafka(config: StackConfig): Promise<number> {
   };
   const pid = startProcess(service);
   const brokers = [`${config.host}:${config.kafka.port}`];
-  await waitUntil("kafka", () => kafkaHealthy(brokers), { timeoutMs: 90_000, pid, logFile: paths.logFile });
+  await waitUntil("kafka", () => kafkaHealthy(kafka, brokers), { timeoutMs: 90_000, pid, logFile: paths.logFile });
   return pid;
 }

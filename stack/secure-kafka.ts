@@ -5,10 +5,10 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import type { KafkaClientFactory } from "../core/kafka.ts";
 import type { CertificatePaths } from "./certificates.ts";
 import type { StackConfig } from "./config.ts";
-import { fetchKafka, kafkaJava, kafkaPaths, singleNodeSettings } from "./kafka.ts";
+import { clusterReady, fetchKafka, kafkaJava, kafkaPaths, singleNodeSettings } from "./kafka.ts";
 import { startProcess, waitUntil } from "./process.ts";
 
 /** Where the secure broker keeps its state, under `<stack dir>/secure/kafka`. */
@@ -95,24 +95,18 @@ function prepare(config: StackConfig, settings: SecureKafkaSettings, certs: Cert
 }
 
 /** True when the broker answers a SASL_SSL client with these credentials and CA. */
-export async function secureKafkaHealthy(brokers: string[], ca: string, user: SecureKafkaSettings["client"]) {
-  const admin = new Kafka({
+export function secureKafkaHealthy(
+  kafka: KafkaClientFactory,
+  brokers: string[],
+  ca: string,
+  user: SecureKafkaSettings["client"],
+): Promise<boolean> {
+  return clusterReady(kafka, {
     brokers,
     ssl: { ca, rejectUnauthorized: true },
     sasl: { mechanism: "scram-sha-512", username: user.username, password: user.password },
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 2000,
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+    connectionTimeoutMs: 2000,
+  });
 }
 
 /** Starts the secure broker and waits until a SASL_SSL client gets in. Returns its pid. */
@@ -120,6 +114,7 @@ export async function startSecureKafka(
   config: StackConfig,
   settings: SecureKafkaSettings,
   certs: CertificatePaths,
+  kafka: KafkaClientFactory,
 ): Promise<number> {
   fetchKafka(config);
   const paths = prepare(config, settings, certs);
@@ -133,7 +128,7 @@ export async function startSecureKafka(
   });
   const brokers = [`${config.host}:${settings.port}`];
   const ca = readFileSync(certs.ca, "utf8");
-  await waitUntil("secure kafka", () => secureKafkaHealthy(brokers, ca, settings.client), {
+  await waitUntil("secure kafka", () => secureKafkaHealthy(kafka, brokers, ca, settings.client), {
     timeoutMs: 90_000,
     pid,
     logFile: paths.logFile,

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { KafkaClientFactory } from "../core/kafka.ts";
 import { ensureCertificates } from "./certificates.ts";
 import { clickhousePaths } from "./clickhouse.ts";
 import { type StackConfig, stackConfig } from "./config.ts";
@@ -149,9 +150,14 @@ function secureKafkaService(config: StackConfig, credentials: SecureCredentials)
     address: `SASL_SSL ${brokers[0]}`,
     port: paths.port,
     pidFile: secureKafkaPaths(config).pidFile,
-    healthy: () =>
-      secureKafkaHealthy(brokers, readFileSync(credentials.SLUICE_SECURE_KAFKA_CA_FILE, "utf8"), settings.client),
-    start: () => startSecureKafka(config, settings, ensureCertificates(paths.certificates)),
+    healthy: (kafka) =>
+      secureKafkaHealthy(
+        kafka,
+        brokers,
+        readFileSync(credentials.SLUICE_SECURE_KAFKA_CA_FILE, "utf8"),
+        settings.client,
+      ),
+    start: (kafka) => startSecureKafka(config, settings, ensureCertificates(paths.certificates), kafka),
   };
 }
 
@@ -162,14 +168,17 @@ function clickhouseService(config: StackConfig): ServiceDef {
 }
 
 /** Starts the secure broker and ClickHouse (reusing a running one) and waits until both accept the passwords. */
-export async function secureStackUp(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
+export async function secureStackUp(
+  kafka: KafkaClientFactory,
+  config: StackConfig = stackConfig(),
+): Promise<ServiceStatus[]> {
   const credentials = ensureCredentials(config);
   ensureCertificates(securePaths(config).certificates);
   writeClickhouseUser(config, credentials);
   // One after the other: formatting the broker's storage blocks the event loop, which would time out (and so
   // restart) a health check of a running ClickHouse made meanwhile.
-  const clickhouse = await ensureRunning(clickhouseService(config));
-  const statuses = [clickhouse, await ensureRunning(secureKafkaService(config, credentials))];
+  const clickhouse = await ensureRunning(clickhouseService(config), kafka);
+  const statuses = [clickhouse, await ensureRunning(secureKafkaService(config, credentials), kafka)];
   await waitUntil("clickhouse user sluice", () => clickhouseUserWorks(credentials), { timeoutMs: 20_000 });
   return statuses;
 }
@@ -182,14 +191,17 @@ export async function secureStackDown(config: StackConfig = stackConfig()): Prom
   return [{ name: "kafka-secure", address, state: "down", ...(pid !== undefined ? { pid } : {}) }];
 }
 
-export async function secureStackStatus(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
+export async function secureStackStatus(
+  kafka: KafkaClientFactory,
+  config: StackConfig = stackConfig(),
+): Promise<ServiceStatus[]> {
   const credentials = readCredentials(config);
-  const clickhouse = await statusOf(clickhouseService(config));
+  const clickhouse = await statusOf(clickhouseService(config), kafka);
   if (!credentials) {
     const paths = securePaths(config);
     return [clickhouse, { name: "kafka-secure", address: `SASL_SSL ${config.host}:${paths.port}`, state: "down" }];
   }
-  return [clickhouse, await statusOf(secureKafkaService(config, credentials))];
+  return [clickhouse, await statusOf(secureKafkaService(config, credentials), kafka)];
 }
 
 /** The secure broker's pid while it runs: for tests that check `down --secure` left nothing behind. */

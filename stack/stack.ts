@@ -4,6 +4,7 @@
  * processes `up` started, by pid file.
  */
 
+import type { KafkaClientFactory } from "../core/kafka.ts";
 import { clickhouseHealthy, clickhousePaths, findClickhouseServer, startClickhouse } from "./clickhouse.ts";
 import { type StackConfig, stackConfig } from "./config.ts";
 import { fetchKafka, kafkaHealthy, kafkaPaths, startKafka } from "./kafka.ts";
@@ -23,14 +24,17 @@ export interface ServiceStatus {
   startMs?: number;
 }
 
-/** One service `up`/`down`/`status` manage (the secure stack in secure.ts defines its own). */
+/**
+ * One service `up`/`down`/`status` manage (the secure stack in secure.ts defines its own). `kafka` makes the
+ * Kafka clients a check needs (the stack knows the Kafka port only; the CLI hands it the kafkajs adapter).
+ */
 export interface ServiceDef {
   name: ServiceName;
   address: string;
   port: number;
   pidFile: string;
-  healthy(): Promise<boolean>;
-  start(): Promise<number>;
+  healthy(kafka: KafkaClientFactory): Promise<boolean>;
+  start(kafka: KafkaClientFactory): Promise<number>;
 }
 
 export function services(config: StackConfig): ServiceDef[] {
@@ -52,8 +56,8 @@ export function services(config: StackConfig): ServiceDef[] {
       address: kafkaAddress,
       port: config.kafka.port,
       pidFile: kafkaPaths(config).pidFile,
-      healthy: () => kafkaHealthy([kafkaAddress]),
-      start: () => startKafka(config),
+      healthy: (kafka) => kafkaHealthy(kafka, [kafkaAddress]),
+      start: (kafka) => startKafka(config, kafka),
     },
     {
       name: "registry",
@@ -74,12 +78,12 @@ export function services(config: StackConfig): ServiceDef[] {
   ];
 }
 
-export async function statusOf(service: ServiceDef): Promise<ServiceStatus> {
+export async function statusOf(service: ServiceDef, kafka: KafkaClientFactory): Promise<ServiceStatus> {
   const pid = runningPid(service.pidFile);
   if (pid !== undefined) {
     return { name: service.name, address: service.address, state: "running", pid, rssMiB: rssMiB(pid) };
   }
-  const foreign = (await portOpen(service.port)) && (await service.healthy());
+  const foreign = (await portOpen(service.port)) && (await service.healthy(kafka));
   return { name: service.name, address: service.address, state: foreign ? "foreign" : "down" };
 }
 
@@ -91,16 +95,19 @@ export function stackFetch(config: StackConfig = stackConfig()): void {
 }
 
 /** Starts what is not running, in parallel; waits until every service is healthy. */
-export async function stackUp(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
+export async function stackUp(
+  kafka: KafkaClientFactory,
+  config: StackConfig = stackConfig(),
+): Promise<ServiceStatus[]> {
   stackFetch(config); // first, so start-up times measure start-up only
-  return Promise.all(services(config).map(ensureRunning));
+  return Promise.all(services(config).map((service) => ensureRunning(service, kafka)));
 }
 
 /** Reuses the service when it runs and is healthy, else starts it (refusing a port taken by someone else). */
-export async function ensureRunning(service: ServiceDef): Promise<ServiceStatus> {
-  const current = await statusOf(service);
+export async function ensureRunning(service: ServiceDef, kafka: KafkaClientFactory): Promise<ServiceStatus> {
+  const current = await statusOf(service, kafka);
   if (current.state === "running") {
-    if (await service.healthy()) return current;
+    if (await service.healthy(kafka)) return current;
     await stopProcess(service.pidFile);
   }
   if (current.state === "foreign") return current;
@@ -108,7 +115,7 @@ export async function ensureRunning(service: ServiceDef): Promise<ServiceStatus>
     throw new Error(`${service.name}: port ${service.port} is taken by another process that is not ${service.name}`);
   }
   const started = Date.now();
-  const pid = await service.start();
+  const pid = await service.start(kafka);
   return {
     name: service.name,
     address: service.address,
@@ -135,8 +142,11 @@ export async function stackDown(config: StackConfig = stackConfig(), only?: Serv
   );
 }
 
-export async function stackStatus(config: StackConfig = stackConfig()): Promise<ServiceStatus[]> {
-  return Promise.all(services(config).map(statusOf));
+export async function stackStatus(
+  kafka: KafkaClientFactory,
+  config: StackConfig = stackConfig(),
+): Promise<ServiceStatus[]> {
+  return Promise.all(services(config).map((service) => statusOf(service, kafka)));
 }
 
 /** Pids of every service sluice started that still runs: for tests that check `down` left nothing behind. */

@@ -5,13 +5,14 @@
  */
 import { externalEndpoints, localEndpoints } from "../stack/config.ts";
 import { type ServiceName, stackDown, stackUp } from "../stack/stack.ts";
+import { kafkaClientFor } from "../topologies/runtime/kafka/kafkajs-client.ts";
 
 export default async function setup(): Promise<() => Promise<void>> {
   const external = externalEndpoints();
   if (external) {
     return async () => {};
   }
-  const statuses = await stackUp();
+  const statuses = await stackUp(kafkaClientFor);
   const started = statuses.filter((s) => s.state === "started").map((s) => s.name as ServiceName);
   const local = localEndpoints();
   process.env.KAFKA_BROKERS = local.kafkaBrokers.join(",");

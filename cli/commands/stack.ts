@@ -8,6 +8,8 @@ import { EXIT } from "../exit-codes.ts";
 
 const stackModule = () => import("../../stack/stack.ts");
 const secureModule = () => import("../../stack/secure.ts");
+/** The Kafka port the stack's readiness checks use: the kafkajs adapter. */
+const kafkaAdapter = async () => (await import("../../topologies/runtime/kafka/kafkajs-client.ts")).kafkaClientFor;
 
 function line(s: ServiceStatus): string {
   const extra = [
@@ -39,7 +41,8 @@ export function registerStackCommand(program: Command): void {
     .action(async (options: { json?: boolean; secure?: boolean }) => {
       const { securePaths, secureStackUp } = await secureModule();
       const { stackUp } = await stackModule();
-      print(options.secure ? await secureStackUp() : await stackUp(), options.json === true);
+      const kafka = await kafkaAdapter();
+      print(options.secure ? await secureStackUp(kafka) : await stackUp(kafka), options.json === true);
       if (options.secure && !options.json) process.stdout.write(`credentials: ${securePaths().credentials}\n`);
     });
 
@@ -75,7 +78,8 @@ export function registerStackCommand(program: Command): void {
     .action(async (options: { json?: boolean; secure?: boolean }) => {
       const { secureStackStatus } = await secureModule();
       const { stackStatus } = await stackModule();
-      const statuses = options.secure ? await secureStackStatus() : await stackStatus();
+      const kafka = await kafkaAdapter();
+      const statuses = options.secure ? await secureStackStatus(kafka) : await stackStatus(kafka);
       print(statuses, options.json === true);
       if (statuses.some((s) => s.state === "down")) process.exitCode = EXIT.UNAVAILABLE;
     });

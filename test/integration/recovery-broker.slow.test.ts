@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { endpoints, type StackConfig, stackConfig } from "../../stack/config.ts";
 import { kafkaPaths, startKafka } from "../../stack/kafka.ts";
 import { runningPid, stopProcess } from "../../stack/process.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { outage, printRecoveries, type Recovery, type StopMode } from "../helpers/outage.ts";
 import { orderSchema, RecoveryRun } from "../helpers/recovery-run.ts";
 import { killAll, waitFor } from "../helpers/sluice-process.ts";
@@ -41,7 +42,7 @@ afterAll(async () => {
 
 describe("recovery after broker restarts [slow]", () => {
   it("3 graceful restarts, SIGKILL, SIGSTOP: caught up within 15 s of each return, lag 0, nothing lost or doubled", async () => {
-    await startKafka(privateStack);
+    await startKafka(privateStack, kafkaClientFor);
     const brokers = [`127.0.0.1:${privateStack.kafka.port}`];
     const shared = endpoints();
     const run = new RecoveryRun(
@@ -59,7 +60,7 @@ describe("recovery after broker restarts [slow]", () => {
     const member = run.start();
     await run.caughtUp(120_000, "the first batch in ClickHouse");
 
-    const service = { name: "kafka", pidFile, start: () => startKafka(privateStack) };
+    const service = { name: "kafka", pidFile, start: () => startKafka(privateStack, kafkaClientFor) };
     const recoveries: Recovery[] = [];
     for (const mode of MODES) {
       await run.produce(BATCH, id);

@@ -5,6 +5,7 @@
  */
 import { type Admin, AssignerProtocol, type Kafka } from "kafkajs";
 import {
+  type ClusterDescription,
   type GroupDescription,
   type KafkaAdmin,
   type NewTopic,
@@ -44,8 +45,17 @@ export class KafkajsAdmin implements KafkaAdmin {
     return this.admin.disconnect();
   }
 
+  async describeCluster(): Promise<ClusterDescription> {
+    const cluster = await this.admin.describeCluster();
+    return { brokers: cluster.brokers.length, controller: cluster.controller };
+  }
+
   listTopics(): Promise<string[]> {
     return this.admin.listTopics();
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length > 0) await this.admin.deleteTopics({ topics: [...topics] });
   }
 
   async createTopics(topics: readonly NewTopic[]): Promise<void> {
@@ -126,6 +136,10 @@ export class KafkajsAdmin implements KafkaAdmin {
       };
     });
     return { state: description?.state ?? "Dead", members };
+  }
+
+  async listGroups(): Promise<string[]> {
+    return (await this.admin.listGroups()).groups.map((g) => g.groupId);
   }
 
   async deleteGroup(groupId: string): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   GroupConsumerOptions,
   KafkaAdmin,
   KafkaClient,
+  KafkaConnection,
   Producer,
   ProducerSettings,
   TransactionalProducer,
@@ -55,18 +56,29 @@ export function topologyKafkaClient(topology: CompiledTopology, logger?: Logger)
   return new KafkajsClient(new Kafka(kafkaConfig(topology, logger)));
 }
 
-/** A plain connection (no topology): the brokers, and the client id brokers log. */
-export interface KafkaConnection {
-  brokers: readonly string[];
-  /** @default "sluice" */
-  clientId?: string;
-}
+export type { KafkaConnection } from "../../../core/kafka.ts";
 
-/** The Kafka port on a plain connection (`sluice produce`, tools, tests), quiet: the caller reports errors. */
+/**
+ * The Kafka port on a plain connection (`sluice produce`, the stack's readiness checks, tools, tests), quiet:
+ * kafkajs logs nothing, the caller reports errors. TLS verifies the broker unless `rejectUnauthorized: false`.
+ */
 export function kafkaClientFor(connection: KafkaConnection): KafkajsClient {
-  const { brokers, clientId = "sluice" } = connection;
+  const { brokers, clientId = "sluice", ssl, sasl, connectionTimeoutMs, retry = {} } = connection;
+  const tls = typeof ssl === "object" ? { ...ssl, rejectUnauthorized: ssl.rejectUnauthorized ?? true } : ssl;
   return new KafkajsClient(
-    new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { ...KAFKA_CLIENT_RETRY } }),
+    new Kafka({
+      clientId,
+      brokers: [...brokers],
+      logLevel: logLevel.NOTHING,
+      retry: {
+        retries: retry.retries ?? KAFKA_CLIENT_RETRY.retries,
+        initialRetryTime: retry.initialRetryTimeMs ?? KAFKA_CLIENT_RETRY.initialRetryTime,
+        maxRetryTime: retry.maxRetryTimeMs ?? KAFKA_CLIENT_RETRY.maxRetryTime,
+      },
+      ...(tls !== undefined ? { ssl: tls } : {}),
+      ...(sasl !== undefined ? { sasl: { ...sasl } as KafkaConfig["sasl"] } : {}),
+      ...(connectionTimeoutMs !== undefined ? { connectionTimeout: connectionTimeoutMs } : {}),
+    }),
   );
 }
 

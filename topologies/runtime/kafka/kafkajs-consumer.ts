@@ -32,6 +32,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      readUncommitted: options.readUncommitted === true,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       minBytes: options.fetch.minBytes,
