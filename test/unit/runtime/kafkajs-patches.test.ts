@@ -17,6 +17,8 @@ interface EncoderApi extends Encoded {
 }
 type EncoderCtor = (new () => EncoderApi) & { sizeOfVarLong(value: unknown): number };
 type RecordFn = (fields: Record<string, unknown>) => Encoded;
+type DecodeFn = (decoder: unknown, context: Record<string, unknown>) => Record<string, unknown>;
+const Decoder = require("kafkajs/src/protocol/decoder.js") as new (buffer: Buffer) => unknown;
 
 /** kafkajs's file `id`, compiled afresh; `overrides` answer its own relative requires. */
 function original<T>(id: string, overrides: Record<string, unknown> = {}): T {
@@ -38,8 +40,12 @@ const originalRecord = original<RecordFn>("kafkajs/src/protocol/recordBatch/reco
   "../../../encoder": OriginalEncoder,
   "../../header/v0": originalHeader,
 });
+const originalDecodeRecord = original<DecodeFn>("kafkajs/src/protocol/recordBatch/record/v0/decoder.js");
+const originalMurmur2 = original<(key: unknown) => number>("kafkajs/src/producer/partitioners/default/murmur2.js");
 const PatchedEncoder = require("kafkajs/src/protocol/encoder.js") as EncoderCtor;
 const patchedRecord = require("kafkajs/src/protocol/recordBatch/record/v0/index.js") as RecordFn;
+const patchedDecodeRecord = require("kafkajs/src/protocol/recordBatch/record/v0/decoder.js") as DecodeFn;
+const patchedMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (key: unknown) => number;
 
 const edges = [0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, 2 ** 20, 2 ** 28, -(2 ** 28), 2 ** 30, -(2 ** 30)];
 const int32 = [...edges, 2 ** 31 - 1, -(2 ** 31)];
@@ -89,5 +95,66 @@ describe("kafkajs patches", () => {
   it("refuse a header value kafkajs refuses", () => {
     expect(() => originalRecord({ key: "k", value: "v", headers: { n: 5 } })).toThrow(TypeError);
     expect(() => patchedRecord({ key: "k", value: "v", headers: { n: 5 } })).toThrow(TypeError);
+  });
+
+  it("decode records as kafkajs does, headers, offsets and timestamps included", () => {
+    const record = originalRecord({
+      key: "k",
+      value: Buffer.from("v"),
+      offsetDelta: 41,
+      timestampDelta: 1500,
+      headers: { once: "1", twice: ["a", "b"], thrice: ["x", "y", "z"], empty: "" },
+    }).buffer;
+    const contexts = [
+      { firstOffset: "123456789012", firstTimestamp: "1733300000000", magicByte: 2, timestampType: 0 },
+      { firstOffset: "0", firstTimestamp: "-1", timestampType: 1, maxTimestamp: "1733300009999", isControlBatch: true },
+      { firstOffset: "9223372036854775000", firstTimestamp: "9007199254740990", timestampType: 0 },
+    ];
+    for (const context of contexts) {
+      const decode = (fn: DecodeFn) => {
+        const decoder = new Decoder(record) as { readVarInt(): number };
+        decoder.readVarInt(); // the record's length, read by the batch decoder before it calls the record decoder
+        return fn(decoder, context);
+      };
+      const patched = decode(patchedDecodeRecord);
+      expect(patched).toEqual(decode(originalDecodeRecord));
+      expect(Object.keys(patched.headers as object)).toEqual(["once", "twice", "thrice", "empty"]);
+    }
+    // Without a batch context both fail alike (kafkajs's `Long` cannot read an absent first offset).
+    const bare = (fn: DecodeFn) => () => {
+      const decoder = new Decoder(record) as { readVarInt(): number };
+      decoder.readVarInt();
+      fn(decoder, {});
+    };
+    expect(bare(originalDecodeRecord)).toThrow(TypeError);
+    expect(bare(patchedDecodeRecord)).toThrow(TypeError);
+  });
+
+  it("decode a header named __proto__ as its value, where kafkajs pairs it with Object.prototype", () => {
+    const record = originalRecord({ key: "k", value: "v", headers: { ["__proto__"]: "p" } }).buffer;
+    const decode = (fn: DecodeFn) => {
+      const decoder = new Decoder(record) as { readVarInt(): number };
+      decoder.readVarInt();
+      return fn(decoder, { firstOffset: "0", firstTimestamp: "0" }).headers as Record<string, unknown>;
+    };
+    expect(Object.getOwnPropertyDescriptor(decode(patchedDecodeRecord), "__proto__")?.value).toEqual(Buffer.from("p"));
+    expect(Object.getOwnPropertyDescriptor(decode(originalDecodeRecord), "__proto__")?.value).toEqual([
+      Object.prototype,
+      Buffer.from("p"),
+    ]);
+  });
+
+  it("hash keys to the partitions kafkajs's Java-compatible murmur2 picks", () => {
+    const keys: (Buffer | string)[] = ["", "a", "ab", "abc", "abcd", "customer-42", "ünïcode ✓", "x".repeat(1001)];
+    let seed = 7;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Buffer.alloc(i % 37);
+      for (let j = 0; j < bytes.length; j++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        bytes[j] = seed & 0xff;
+      }
+      keys.push(bytes);
+    }
+    for (const key of keys) expect(patchedMurmur2(key)).toBe(originalMurmur2(key));
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Three hot-path fixes to kafkajs 2.2.4 (no longer released upstream), put into the CommonJS module cache before
+ * Hot-path fixes to kafkajs 2.2.4 (no longer released upstream), put into the CommonJS module cache before
  * kafkajs loads its producer; this module must be imported before anything imports kafkajs (it is the first
  * import of the adapter, the CLI and index.ts). Found with `node --cpu-prof` on a count-by-key topology, where
  * each input record makes an output and a changelog record:
@@ -16,8 +16,12 @@
  *   512-byte buffer per header, a `{key, value}` object per header, then a copy into the record). sluice stamps
  *   five headers on every output, so a passthrough spent 38% of its CPU in produce encoding against the
  *   hand-written loop's 18%. The replacement writes the same bytes into one encoder sized for the record.
+ * - its decoder parses the batch's first offset and timestamp from text for each record and gathers headers
+ *   with a spread per header; src/producer/partitioners/default/murmur2.js hashes every key in 64-bit `Long`
+ *   objects (3% of a passthrough). Both are replaced in kafkajs-record-codec.ts, with the same results.
  */
 import { createRequire, Module } from "node:module";
+import { murmur2, type RecordEncoderClass, recordDecoder, recordEncoder } from "./kafkajs-record-codec.ts";
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -44,14 +48,19 @@ function groupMessagesPerPartition({
 }
 
 const require = createRequire(import.meta.url);
-const file = require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js");
-if (require.cache[file] === undefined) {
-  const linear = new Module(file);
-  linear.filename = file;
-  linear.loaded = true;
-  linear.exports = groupMessagesPerPartition;
-  require.cache[file] = linear;
+/** Puts `exports` into the module cache as kafkajs's file `id`, unless kafkajs already loaded it. */
+function replace<T>(id: string, exports: () => T): T | undefined {
+  const target = require.resolve(id);
+  if (require.cache[target] !== undefined) return undefined;
+  const replacement = new Module(target);
+  replacement.filename = target;
+  replacement.loaded = true;
+  replacement.exports = exports();
+  require.cache[target] = replacement;
+  return replacement.exports as T;
 }
+
+const linearGrouping = replace("kafkajs/src/producer/groupMessagesPerPartition.js", () => groupMessagesPerPartition);
 
 interface EncoderLike {
   buf: Buffer;
@@ -113,92 +122,21 @@ if (require.cache[encoderFile] === undefined) {
   if (cached) cached.exports = pooledEncoder;
 }
 
-type HeaderValue = Buffer | string;
-interface RecordFields {
-  offsetDelta?: number;
-  timestampDelta?: number;
-  key?: Buffer | string | null;
-  value?: Buffer | string | null;
-  headers?: Record<string, HeaderValue | HeaderValue[]>;
-}
-interface RecordEncoder extends EncoderLike {
-  writeVarInt(value: number): RecordEncoder;
-  writeInt8(value: number): RecordEncoder;
-  writeVarLong(value: number): RecordEncoder;
-  writeVarIntBytes(value: Buffer | string | null | undefined): RecordEncoder;
-  writeVarIntString(value: string): RecordEncoder;
-}
-type RecordEncoderClass = (new (
-  initialSize?: number,
-) => RecordEncoder) & {
-  sizeOfVarInt(value: number): number;
-  sizeOfVarLong(value: number): number;
-  sizeOfVarIntBytes(value: Buffer | string | null | undefined): number;
-};
+const inlineRecord = replace("kafkajs/src/protocol/recordBatch/record/v0/index.js", () =>
+  recordEncoder(require(encoderFile) as RecordEncoderClass),
+);
+const plainDecoder = replace("kafkajs/src/protocol/recordBatch/record/v0/decoder.js", () =>
+  recordDecoder(require("kafkajs/src/utils/long.js")),
+);
+const fastMurmur2 = replace("kafkajs/src/producer/partitioners/default/murmur2.js", () => murmur2);
+const patched = (id: string, exports: unknown) =>
+  exports !== undefined && require.cache[require.resolve(id)]?.exports === exports;
 
-/** The size of one header as kafkajs counts it (`Buffer.byteLength` throws on a value that is not text or bytes). */
-function headerSize(Encoder: RecordEncoderClass, name: string, value: HeaderValue): number {
-  const keySize = Buffer.byteLength(name);
-  const valueSize = Buffer.byteLength(value);
-  return Encoder.sizeOfVarInt(keySize) + keySize + Encoder.sizeOfVarInt(valueSize) + valueSize;
-}
-
-/** kafkajs's record v0 encoding, byte for byte, with the headers written straight into the record's encoder. */
-function recordEncoder(Encoder: RecordEncoderClass) {
-  return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordFields): RecordEncoder => {
-    const names = Object.keys(headers);
-    let count = 0;
-    let headersSize = 0;
-    for (const name of names) {
-      const header = headers[name] as HeaderValue | HeaderValue[];
-      if (!Array.isArray(header)) {
-        count += 1;
-        headersSize += headerSize(Encoder, name, header);
-      } else {
-        count += header.length;
-        for (const item of header) headersSize += headerSize(Encoder, name, item);
-      }
-    }
-    const sizeOfBody =
-      1 +
-      Encoder.sizeOfVarLong(timestampDelta) +
-      Encoder.sizeOfVarInt(offsetDelta) +
-      Encoder.sizeOfVarIntBytes(key) +
-      Encoder.sizeOfVarIntBytes(value) +
-      Encoder.sizeOfVarInt(count) +
-      headersSize;
-    const encoder = new Encoder(sizeOfBody + 5)
-      .writeVarInt(sizeOfBody)
-      .writeInt8(0)
-      .writeVarLong(timestampDelta)
-      .writeVarInt(offsetDelta)
-      .writeVarIntBytes(key)
-      .writeVarIntBytes(value)
-      .writeVarInt(count);
-    for (const name of names) {
-      const header = headers[name] as HeaderValue | HeaderValue[];
-      if (!Array.isArray(header)) encoder.writeVarIntString(name).writeVarIntBytes(header);
-      else for (const item of header) encoder.writeVarIntString(name).writeVarIntBytes(item);
-    }
-    return encoder;
-  };
-}
-
-const recordFile = require.resolve("kafkajs/src/protocol/recordBatch/record/v0/index.js");
-let inlineRecord: ReturnType<typeof recordEncoder> | undefined;
-if (require.cache[recordFile] === undefined) {
-  inlineRecord = recordEncoder(require(encoderFile) as RecordEncoderClass);
-  const record = new Module(recordFile);
-  record.filename = recordFile;
-  record.loaded = true;
-  record.exports = inlineRecord;
-  require.cache[recordFile] = record;
-}
-
-/** True when kafkajs runs with all three fixes (false if kafkajs was loaded before this module). */
+/** True when kafkajs runs with all its fixes (false if kafkajs was loaded before this module). */
 export const kafkajsPatched = (): boolean =>
-  require.cache[file]?.exports === groupMessagesPerPartition &&
+  patched("kafkajs/src/producer/groupMessagesPerPartition.js", linearGrouping) &&
   pooledEncoder !== undefined &&
   require.cache[encoderFile]?.exports === pooledEncoder &&
-  inlineRecord !== undefined &&
-  require.cache[recordFile]?.exports === inlineRecord;
+  patched("kafkajs/src/protocol/recordBatch/record/v0/index.js", inlineRecord) &&
+  patched("kafkajs/src/protocol/recordBatch/record/v0/decoder.js", plainDecoder) &&
+  patched("kafkajs/src/producer/partitioners/default/murmur2.js", fastMurmur2);
