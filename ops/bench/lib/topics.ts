@@ -1,47 +1,66 @@
 /**
  * Benchmark data on the real broker: an input topic pre-produced once with N Avro records of about 300 bytes
- * (reused when it already holds them), and topic offsets for progress.
+ * (reused when it already holds them), and topic offsets for progress. Through sluice's Kafka port (the kafkajs
+ * adapter behind it), as any code outside the adapter.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avsc from "avsc";
-import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { TransientError } from "../../../core/errors.ts";
+import type { KafkaClient, KafkaConnection } from "../../../core/kafka.ts";
 import { endpoints } from "../../../stack/config.ts";
+import { type KafkajsClient, kafkaClientFor } from "../../../topologies/runtime/kafka/kafkajs-client.ts";
 import { REPO_ROOT } from "../../repo-root.ts";
 
 export const ORDER_SCHEMA_FILE = join(REPO_ROOT, "schemas/example-order.avsc");
 
-export function benchKafka(): Kafka {
-  return new Kafka({ clientId: "sluice-bench", brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING });
+/** The bench's connection: quiet, with kafkajs's default retries (5 from 300 ms), as its kafkajs client had. */
+function benchConnection(): KafkaConnection {
+  return {
+    clientId: "sluice-bench",
+    brokers: endpoints().kafkaBrokers,
+    retry: { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 },
+  };
+}
+
+/** The Kafka port on the bench's broker. */
+export function benchClient(): KafkaClient {
+  return kafkaClientFor(benchConnection());
+}
+
+/**
+ * @deprecated The kafkajs client itself, for the bench programs that still drive kafkajs directly through this
+ * function (state-count.ts, state-restore.ts, soak.ts, lib/latency.ts) until they move to `benchClient()`; new
+ * code uses `benchClient()`.
+ */
+export function benchKafka(): KafkajsClient["kafka"] {
+  return kafkaClientFor(benchConnection()).kafka;
 }
 
 /** Sum of the high watermarks of a topic's partitions (0 when it does not exist). */
 export async function topicEnd(topic: string): Promise<number> {
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    return (await admin.topicOffsets(topic)).reduce((sum, p) => sum + p.high, 0);
   } finally {
     await admin.disconnect();
   }
 }
 
 export async function recreateTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();
     const old = topics.map((t) => t.topic).filter((t) => existing.includes(t));
     if (old.length > 0) {
-      await admin.deleteTopics({ topics: old });
+      await admin.deleteTopics(old);
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
-    await admin.createTopics({
-      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
-      waitForLeaders: true,
-    });
+    await admin.createTopics(topics);
   } finally {
     await admin.disconnect();
   }
@@ -81,13 +100,14 @@ export async function ensureInput(topic: string, count: number, partitions = 6):
   const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-value` });
   if ((await topicEnd(topic)) === count) return id;
   await recreateTopics([{ topic, partitions }]);
-  const producer = benchKafka().producer({ allowAutoTopicCreation: false });
+  // Uncompressed, as before (kafkajs's CompressionTypes.None, its default); acks all now, the port's only mode.
+  const producer = benchClient().producer();
   await producer.connect();
   const chunk = 10_000;
   const inFlight: Promise<unknown>[] = [];
   for (let start = 0; start < count; start += chunk) {
     const messages = orderPayloads(id, start, Math.min(count, start + chunk));
-    inFlight.push(producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages }));
+    inFlight.push(producer.send(topic, messages));
     if (inFlight.length >= 4) await inFlight.shift();
   }
   await Promise.all(inFlight);
@@ -98,27 +118,17 @@ export async function ensureInput(topic: string, count: number, partitions = 6):
 /** Creates a fresh topic (deleting an old one of that name) with topic-level configs, e.g. LogAppendTime. */
 export async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}) {
   await deleteTopics([topic]);
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
     // On a loaded broker the leader check can run out of retries: look again a few times before giving up.
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!(await admin.listTopics()).includes(topic))
-          await admin.createTopics({
-            topics: [
-              {
-                topic,
-                numPartitions: partitions,
-                configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
-              },
-            ],
-            waitForLeaders: true,
-          });
-        await admin.fetchTopicMetadata({ topics: [topic] });
+        await admin.createTopics([{ topic, partitions, configs }]); // leaves an existing topic as it is
+        await admin.topicOffsets(topic); // its partitions have leaders
         return;
       } catch (error) {
-        if (attempt >= 4 || !(error as { retriable?: boolean }).retriable) throw error;
+        if (attempt >= 4 || !(error instanceof TransientError)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
       }
     }
@@ -129,13 +139,13 @@ export async function createTopic(topic: string, partitions: number, configs: Re
 
 /** Deletes the topics that exist and their `<topic>-value` registry subjects (benchmark clean-up). */
 export async function deleteTopics(topics: string[]): Promise<void> {
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const old = topics.filter((t) => existing.has(t));
     if (old.length > 0) {
-      await admin.deleteTopics({ topics: old });
+      await admin.deleteTopics(old);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   } finally {
@@ -167,12 +177,11 @@ export const BENCH_GROUP_PREFIXES = [
 
 /** Deletes the (empty) consumer groups of finished bench runs; returns how many. */
 export async function deleteBenchGroups(): Promise<number> {
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
-    const { groups } = await admin.listGroups();
-    const ours = groups.map((g) => g.groupId).filter((id) => BENCH_GROUP_PREFIXES.some((p) => id.startsWith(p)));
-    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+    const ours = (await admin.listGroups()).filter((id) => BENCH_GROUP_PREFIXES.some((p) => id.startsWith(p)));
+    for (const id of ours) await admin.deleteGroup(id).catch(() => undefined);
     return ours.length;
   } finally {
     await admin.disconnect();

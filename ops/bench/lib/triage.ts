@@ -9,14 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avsc from "avsc";
-import { CompressionTypes } from "kafkajs";
 import YAML from "yaml";
 import { generateEvents } from "../../../models/synthetic.ts";
 import { buildKnowledgeBase } from "../../../processors/knowledge-base.ts";
 import { endpoints } from "../../../stack/config.ts";
 import { REPO_ROOT } from "../../repo-root.ts";
 import type { Payload } from "./latency.ts";
-import { benchKafka, recreateTopics, topicEnd } from "./topics.ts";
+import { benchClient, recreateTopics, topicEnd } from "./topics.ts";
 
 export const EVENT_SCHEMA_FILE = join(REPO_ROOT, "schemas/enterprise-event.avsc");
 export const TRIAGE_FILE = join(REPO_ROOT, "topologies/examples/support-triage.yaml");
@@ -51,11 +50,12 @@ export async function ensureEvents(topic: string, count: number): Promise<number
   const id = await registerEvents(topic);
   if ((await topicEnd(topic)) === count) return id;
   await recreateTopics([{ topic, partitions: 6 }]);
-  const producer = benchKafka().producer({ allowAutoTopicCreation: false });
+  // Uncompressed, as before (kafkajs's CompressionTypes.None, its default); acks all now, the port's only mode.
+  const producer = benchClient().producer();
   await producer.connect();
   const payloads = eventPayloads(id, count);
   for (let i = 0; i < payloads.length; i += 5000) {
-    await producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages: payloads.slice(i, i + 5000) });
+    await producer.send(topic, payloads.slice(i, i + 5000));
   }
   await producer.disconnect();
   return id;
