@@ -8,15 +8,16 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../analytics/migrate.ts";
+import type { KafkaConnection } from "../../core/kafka.ts";
 import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { buildKnowledgeBase } from "../../processors/knowledge-base.ts";
 import { produce } from "../../produce/produce.ts";
 import { generate } from "../../produce/readers.ts";
 import { isAlive, portOpen } from "../../stack/process.ts";
-import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
+import { readTopic } from "../helpers/kafka.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-secure-"));
 const ports = { kafka: 24294, controller: 24295, http: 24223, tcp: 24200, metrics: 24296 };
@@ -74,7 +75,8 @@ sinks: [{ name: out, type: kafka, from: in, kafka: { topic: secure-out, value: {
 
 let creds: Record<string, string> = {};
 let upOutput = "";
-let kafkaConfig: KafkaConfig;
+let connection: KafkaConnection;
+const secureKafka = () => kafkaClientFor(connection);
 
 describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
   beforeAll(async () => {
@@ -82,18 +84,14 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
     upOutput = up.stdout + up.stderr;
     expect(up.code, upOutput).toBe(0);
     creds = credentials();
-    kafkaConfig = {
+    connection = {
       brokers: [`127.0.0.1:${ports.kafka}`],
       ssl: { ca: readFileSync(creds.SLUICE_SECURE_KAFKA_CA_FILE as string, "utf8"), rejectUnauthorized: true },
       sasl: { mechanism: "scram-sha-512", username: "sluice", password: creds.SLUICE_SECURE_KAFKA_PASSWORD as string },
-      logLevel: logLevel.NOTHING,
     };
-    const admin = new Kafka(kafkaConfig).admin();
+    const admin = secureKafka().admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: ["secure-in", "secure-out", "secure-copy.dlq"].map((topic) => ({ topic, numPartitions: 2 })),
-      waitForLeaders: true,
-    });
+    await admin.createTopics(["secure-in", "secure-out", "secure-copy.dlq"].map((topic) => ({ topic, partitions: 2 })));
     await admin.disconnect();
   });
 
@@ -127,24 +125,23 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
 
   it("copies records end to end over SASL_SSL, with the password from the environment and the CA from a file", async () => {
     const count = 300;
-    const producer = new Kafka(kafkaConfig).producer();
+    const producer = secureKafka().producer();
     await producer.connect();
     const messages = Array.from({ length: count }, (_, i) => ({ key: `k${i % 7}`, value: JSON.stringify({ id: i }) }));
-    await producer.send({ topic: "secure-in", messages });
+    await producer.send("secure-in", messages);
     await producer.disconnect();
 
-    const consumer = new Kafka(kafkaConfig).consumer({ groupId: "secure-check" });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ["secure-out"], fromBeginning: true });
     const seen = new Set<number>();
-    const copied = new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.add((JSON.parse(String(message.value)) as { id: number }).id);
-          if (seen.size === count) resolve();
-        },
-      });
-    });
+    const stopReading = new AbortController();
+    const copied = readTopic(
+      secureKafka(),
+      "secure-out",
+      (read) => {
+        for (const message of read) seen.add((JSON.parse(String(message.value)) as { id: number }).id);
+        return seen.size === count;
+      },
+      { groupId: "secure-check", timeoutMs: 600_000, signal: stopReading.signal },
+    );
     const file = topology(
       "secure-copy",
       `  brokers: \${SLUICE_SECURE_KAFKA_BROKERS}
@@ -159,7 +156,8 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
     });
     const args = ["run", file, "--drain-timeout", "5000", "--metrics-port", String(ports.metrics)];
     const run = await sluice(args, extra, scraped);
-    await consumer.disconnect();
+    stopReading.abort();
+    await copied;
     expect(run.code, run.stderr).toBe(0);
     expect(seen.size).toBe(count);
     expect(run.stderr).toContain("consuming"); // logs go to stderr, at debug level here
@@ -183,15 +181,14 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
       table: "support_kb",
       encoder: join(REPO_ROOT, "models/encoder"),
     });
-    const admin = new Kafka(kafkaConfig).admin();
+    const admin = secureKafka().admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: ["triage-events", "triage-decisions", "secure-triage.dlq"].map((topic) => ({ topic, numPartitions: 2 })),
-      waitForLeaders: true,
-    });
+    await admin.createTopics(
+      ["triage-events", "triage-decisions", "secure-triage.dlq"].map((topic) => ({ topic, partitions: 2 })),
+    );
     await admin.disconnect();
     const sent = await produce(generate(events, 3), {
-      kafka: new KafkajsClient(new Kafka(kafkaConfig)),
+      kafka: secureKafka(),
       registryUrl: process.env.SCHEMA_REGISTRY_URL as string,
       topic: "triage-events",
       schemaFile: join(REPO_ROOT, "schemas/enterprise-event.avsc"),
@@ -226,24 +223,25 @@ describe("sluice stack up --secure and sluice run over SASL_SSL", () => {
     const file = join(dir, "secure-triage.yaml");
     writeFileSync(file, text);
 
-    const consumer = new Kafka(kafkaConfig).consumer({ groupId: "secure-triage-check" });
-    await consumer.connect();
-    await consumer.subscribe({ topics: ["triage-decisions"], fromBeginning: true });
     let decided = 0;
-    const done = new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async () => {
-          if (++decided === events) resolve();
-        },
-      });
-    });
+    const stopReading = new AbortController();
+    const done = readTopic(
+      secureKafka(),
+      "triage-decisions",
+      (read) => {
+        decided = read.length;
+        return decided >= events;
+      },
+      { groupId: "secure-triage-check", timeoutMs: 600_000, signal: stopReading.signal },
+    );
     const secrets = { KAFKA_PASSWORD: creds.SLUICE_SECURE_KAFKA_PASSWORD as string, CH_PASSWORD: chPassword };
     const run = await sluice(
       ["run", file, "--metrics-port", "0", "--drain-timeout", "10000"],
       { ...secrets, SLUICE_KB_DB: join(dir, "lancedb") },
       done,
     );
-    await consumer.disconnect();
+    stopReading.abort();
+    await done;
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(decided).toBe(events);
     expect(run.stdout + run.stderr).not.toContain(secrets.KAFKA_PASSWORD);

@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { isAlive, portOpen } from "../../stack/process.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
+import { readTopic } from "../helpers/kafka.ts";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "sluice-stack-"));
@@ -84,10 +85,10 @@ describe("sluice stack up/status/down", () => {
     const topic = "lifecycle";
     const brokers = [`127.0.0.1:${ports.kafka}`];
     const registryUrl = `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`;
-    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+    const kafka = kafkaClientFor({ brokers });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics([{ topic, partitions: 1 }]);
     await admin.disconnect();
     const schema = { type: "record", name: "Kept", fields: [{ name: "x", type: "string" }] };
     const registry = new SchemaRegistry({ host: registryUrl });
@@ -97,20 +98,18 @@ describe("sluice stack up/status/down", () => {
     );
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [{ value: await registry.encode(id, { x: "survives" }) }] });
+    await producer.send(topic, [{ key: null, value: await registry.encode(id, { x: "survives" }) }]);
     await producer.disconnect();
 
     expect((await sluice("stack", "down")).code).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect((await sluice("stack", "up")).code).toBe(0);
 
-    const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: "lifecycle" });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const value = await new Promise<Buffer>((resolve) => {
-      void consumer.run({ eachMessage: async ({ message }) => resolve(message.value as Buffer) });
+    const [message] = await readTopic(kafkaClientFor({ brokers }), topic, (messages) => messages.length >= 1, {
+      groupId: "lifecycle",
+      timeoutMs: 600_000,
     });
-    await consumer.disconnect();
+    const value = message?.value as Buffer;
     expect(await new SchemaRegistry({ host: registryUrl }).decode(value)).toEqual({ x: "survives" });
 
     const down = JSON.parse((await sluice("stack", "down", "--json")).stdout) as Status[];

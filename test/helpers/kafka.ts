@@ -1,33 +1,38 @@
 /**
- * Small Kafka helpers for the sink and dead-letter integration tests: a client on the test run's broker,
- * topic creation/deletion, reading a topic until a condition holds, and header text.
+ * Small Kafka helpers for the integration and e2e tests, on sluice's Kafka port (core/kafka.ts, the kafkajs
+ * adapter behind it): a client on the test run's broker, topic creation/deletion, reading a topic until a
+ * condition holds, and header text.
  */
-import { type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import type { ConsumedHeaders, ConsumedMessage, KafkaClient, KafkaConnection } from "../../core/kafka.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { services } from "./services.ts";
 
-export function testKafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
+/** The Kafka port on the test run's broker (or on `connection` when given: another broker, TLS, SASL). */
+export function testKafka(clientId: string, connection?: Partial<KafkaConnection>): KafkaClient {
+  return kafkaClientFor({ clientId, brokers: services().kafkaBrokers, ...connection });
 }
 
-export async function createTopics(kafka: Kafka, topics: string[], partitions = 1): Promise<void> {
+export async function createTopics(
+  kafka: KafkaClient,
+  topics: string[],
+  partitions = 1,
+  configs?: Record<string, string>,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-      waitForLeaders: true,
-    });
+    await admin.createTopics(topics.map((topic) => ({ topic, partitions, ...(configs ? { configs } : {}) })));
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+export async function deleteTopics(kafka: KafkaClient, topics: string[]): Promise<void> {
   if (topics.length === 0) return;
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics });
+    await admin.deleteTopics(topics);
   } catch {
     // best effort: a test that failed early may not have created them
   } finally {
@@ -35,34 +40,62 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   }
 }
 
-export type TopicMessage = KafkaMessage & { partition: number };
+/** A consumed record and its partition. */
+export type TopicMessage = ConsumedMessage & { partition: number };
 
-/** Reads `topic` from the beginning until `until(messages)` holds or `timeoutMs` passes. */
+/**
+ * Reads `topic` from the beginning, in a fresh group, until `until(messages)` holds (asked after each batch),
+ * `timeoutMs` passes or `signal` aborts; resolves with what arrived by then.
+ */
 export async function readTopic(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   until: (messages: TopicMessage[]) => boolean,
-  options: { readUncommitted?: boolean; timeoutMs?: number } = {},
+  options: {
+    readUncommitted?: boolean;
+    timeoutMs?: number;
+    groupId?: string;
+    /** Stops reading (resolving with what arrived) when aborted. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<TopicMessage[]> {
   const consumer = kafka.consumer({
-    groupId: `read-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    groupId: options.groupId ?? `read-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
     readUncommitted: options.readUncommitted === true,
+    // kafkajs's defaults
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+    fetch: { minBytes: 1, maxWaitTimeInMs: 5_000, maxBytesPerPartition: 1024 * 1024 },
+    restartOnFailure: () => true,
   });
   const messages: TopicMessage[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve) => {
+    await consumer.subscribe([topic], true);
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, options.timeoutMs ?? 30_000);
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) messages.push({ ...m, partition: batch.partition });
-          if (until(messages)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
+      options.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
       });
+      consumer
+        .run({
+          eachBatch: async (batch, control) => {
+            for (const m of batch.messages) messages.push({ ...m, partition: batch.partition });
+            control.resolveOffset(batch.lastOffset);
+            if (until(messages)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          assigned: () => {},
+          rebalancing: () => {},
+          crashed: () => {},
+        })
+        .catch((error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        });
     });
   } finally {
     await consumer.disconnect();
@@ -71,7 +104,7 @@ export async function readTopic(
 }
 
 /** A header's value as text (the last one when repeated), or undefined. */
-export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+export function headerText(headers: ConsumedHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   const last = Array.isArray(value) ? value[value.length - 1] : value;
   return last === undefined ? undefined : last.toString();

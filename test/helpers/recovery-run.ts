@@ -7,9 +7,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import avsc from "avsc";
-import { Kafka, logLevel, type Producer } from "kafkajs";
 import { migrate } from "../../analytics/migrate.ts";
+import { type KafkaClient, type Producer, partitionId } from "../../core/kafka.ts";
 import { ORDER_SCHEMA_FILE } from "../../ops/bench/lib/topics.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { uniqueName } from "./services.ts";
 import { type SluiceProcess, startSluice } from "./sluice-process.ts";
 
@@ -34,7 +35,7 @@ export class RecoveryRun {
   produced = 0;
   process: SluiceProcess | undefined;
   private producer: Producer | undefined;
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
 
   constructor(
     name: string,
@@ -48,11 +49,10 @@ export class RecoveryRun {
     this.topic = `${this.app}-in`;
     this.table = this.app.replace(/-/g, "_");
     this.file = join(dir, `${this.app}.yaml`);
-    this.kafka = new Kafka({
+    this.kafka = kafkaClientFor({
       clientId: "sluice-recovery-test",
       brokers: at.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
+      retry: { retries: 10, initialRetryTimeMs: 200, maxRetryTimeMs: 2000 },
     });
   }
 
@@ -60,14 +60,11 @@ export class RecoveryRun {
   async setup(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: this.topic, numPartitions: this.partitions },
-        { topic: `${this.app}.dlq`, numPartitions: 1 },
-        ...(this.kafkaOutput ? [{ topic: `${this.app}-out`, numPartitions: this.partitions }] : []),
-      ],
-      waitForLeaders: true,
-    });
+    await admin.createTopics([
+      { topic: this.topic, partitions: this.partitions },
+      { topic: `${this.app}.dlq`, partitions: 1 },
+      ...(this.kafkaOutput ? [{ topic: `${this.app}-out`, partitions: this.partitions }] : []),
+    ]);
     await admin.disconnect();
     await migrate(this.at.clickhouseUrl);
     const client = createClient({ url: this.at.clickhouseUrl });
@@ -113,7 +110,8 @@ ${
   /** Produces `count` orders encoded with `writer` (an Avro schema the reader resolves) under registry id `schemaId`. */
   async produce(count: number, schemaId: number, writer: avsc.Type = orderType()): Promise<void> {
     if (!this.producer) {
-      this.producer = this.kafka.producer({ idempotent: true });
+      // Ten retries from 200 ms, as this client had before it moved to the port.
+      this.producer = this.kafka.producer({ retries: 10 });
       await this.producer.connect();
     }
     const header = Buffer.alloc(5);
@@ -132,7 +130,7 @@ ${
       };
       messages.push({ key: value.customer_id, value: Buffer.concat([header, writer.toBuffer(value)]) });
     }
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    await this.producer.send(this.topic, messages);
     this.produced += count;
   }
 
@@ -185,7 +183,7 @@ ${
     await admin.connect();
     try {
       const topic = which === "out" ? `${this.app}-out` : `${this.app}.dlq`;
-      return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+      return (await admin.topicOffsets(topic)).reduce((sum, p) => sum + p.high, 0);
     } finally {
       await admin.disconnect();
     }
@@ -196,10 +194,12 @@ ${
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = await admin.fetchTopicOffsets(this.topic);
-      const [committed] = await admin.fetchOffsets({ groupId: this.app, topics: [this.topic] });
-      const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      return ends.reduce((sum, p) => sum + Number(p.high) - Math.max(0, byPartition.get(p.partition) ?? 0), 0);
+      const ends = await admin.topicOffsets(this.topic);
+      const committed = await admin.groupOffsets(this.app, [this.topic]);
+      return ends.reduce(
+        (sum, p) => sum + p.high - Math.max(0, committed.get(partitionId(this.topic, p.partition)) ?? 0),
+        0,
+      );
     } finally {
       await admin.disconnect();
     }

@@ -1,27 +1,39 @@
 /**
- * Kafka helpers for integration and e2e tests on the real broker: create topics, produce Avro records in the
- * registry wire format, read a whole topic back, and read a group's committed offsets.
+ * Kafka helpers for integration and e2e tests on the real broker, through sluice's Kafka port: create topics,
+ * produce Avro records in the registry wire format, read a whole topic back, and read a group's committed offsets.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import type { KafkaClient, OutgoingMessage } from "../../core/kafka.ts";
 import { REPO_ROOT } from "../../ops/repo-root.ts";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
+import { readTopic as readUntil, type TopicMessage } from "./kafka.ts";
 
-export const kafka = () =>
-  new Kafka({ clientId: "sluice-tests", brokers: endpoints().kafkaBrokers, logLevel: logLevel.NOTHING });
+/** The Kafka port on the test run's broker. */
+export const kafka = (): KafkaClient => kafkaClientFor({ clientId: "sluice-tests", brokers: endpoints().kafkaBrokers });
 
-export async function createTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+export async function createTopics(
+  topics: { topic: string; partitions: number; configs?: Record<string, string> }[],
+): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
-      waitForLeaders: true,
-    });
+    await admin.createTopics(topics);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Sends `messages` to `topic` with an idempotent producer (acks all), in one request. */
+export async function produceRaw(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  const producer = kafka().producer();
+  await producer.connect();
+  try {
+    await producer.send(topic, messages);
+  } finally {
+    await producer.disconnect();
   }
 }
 
@@ -40,7 +52,7 @@ export async function produce(
   records: { key: string; value: unknown; headers?: Record<string, string> }[],
 ): Promise<void> {
   const registry = new SchemaRegistry({ host: endpoints().schemaRegistryUrl });
-  const producer = kafka().producer({ idempotent: true });
+  const producer = kafka().producer();
   await producer.connect();
   try {
     for (let i = 0; i < records.length; i += 5000) {
@@ -52,14 +64,14 @@ export async function produce(
           ...(r.headers ? { headers: r.headers } : {}),
         })),
       );
-      await producer.send({ topic, acks: -1, messages });
+      await producer.send(topic, messages);
     }
   } finally {
     await producer.disconnect();
   }
 }
 
-export type ReadMessage = KafkaMessage & { partition: number };
+export type ReadMessage = TopicMessage;
 
 /** Reads a topic from the beginning until `count` messages arrived or `timeoutMs` passed. */
 export async function readTopic(
@@ -72,32 +84,23 @@ export async function readTopic(
     distinct?: (message: ReadMessage) => string;
   } = {},
 ): Promise<ReadMessage[]> {
-  const consumer = kafka().consumer({
-    groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
-    readUncommitted: options.isolation === "read_uncommitted",
-  });
-  const messages: ReadMessage[] = [];
   const seen = new Set<string>();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, options.timeoutMs ?? 60_000);
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          const message = { ...m, partition: batch.partition };
-          messages.push(message);
-          if (options.distinct) seen.add(options.distinct(message));
-        }
-        if ((options.distinct ? seen.size : messages.length) >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return messages;
+  let counted = 0;
+  return readUntil(
+    kafka(),
+    topic,
+    (messages) => {
+      // Called after each batch: look only at what arrived since the last call.
+      for (const message of messages.slice(counted)) if (options.distinct) seen.add(options.distinct(message));
+      counted = messages.length;
+      return (options.distinct ? seen.size : messages.length) >= count;
+    },
+    {
+      groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
+      readUncommitted: options.isolation === "read_uncommitted",
+      timeoutMs: options.timeoutMs ?? 60_000,
+    },
+  );
 }
 
 /** The group's committed offsets per partition (-1 when none). */
@@ -108,8 +111,11 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
     // The group's coordinator may move or still be loading while members come and go: ask again a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        return new Map((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        const offsets = await admin.groupOffsets(groupId, [topic]);
+        const prefix = `${topic}:`;
+        return new Map(
+          [...offsets].filter(([id]) => id.startsWith(prefix)).map(([id, o]) => [Number(id.slice(prefix.length)), o]),
+        );
       } catch (error) {
         if (attempt >= 5 || !/coordinator/i.test(String(error))) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));

@@ -120,13 +120,12 @@ afterAll(() => {
 
 describe("agent routing on Kafka and ClickHouse", () => {
   it("sends each event to the right agent and records agent_id, agent_version and agent_path per row", async () => {
-    const producer = kafka().producer({ idempotent: true });
+    const producer = kafka().producer();
     await producer.connect();
-    await producer.send({
-      topic: topics.events,
-      acks: -1,
-      messages: Array.from({ length: EVENTS }, (_, i) => ({ key: `tenant-${i % 7}`, value: JSON.stringify(event(i)) })),
-    });
+    await producer.send(
+      topics.events,
+      Array.from({ length: EVENTS }, (_, i) => ({ key: `tenant-${i % 7}`, value: JSON.stringify(event(i)) })),
+    );
     await producer.disconnect();
 
     const port = await freePort();

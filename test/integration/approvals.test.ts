@@ -40,7 +40,7 @@ type Decision = {
 };
 
 async function produceEvents(topic: string, from: number, count: number, amount: number): Promise<void> {
-  const producer = kafka().producer({ idempotent: true });
+  const producer = kafka().producer();
   await producer.connect();
   try {
     const messages = Array.from({ length: count }, (_, i) => {
@@ -54,7 +54,7 @@ async function produceEvents(topic: string, from: number, count: number, amount:
       };
       return { key: `customer-${n % 13}`, value: JSON.stringify(value) };
     });
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send(topic, messages);
   } finally {
     await producer.disconnect();
   }

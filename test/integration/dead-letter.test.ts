@@ -6,12 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, PoisonRecordError } from "../../core/errors.ts";
 import { AvroSerde } from "../../schemas/avro-serde.ts";
 import { DeadLetterWriter, DLQ_HEADERS } from "../../sinks/dead-letter.ts";
-import { KafkajsClient } from "../../topologies/runtime/kafka/kafkajs-client.ts";
 import { createTopics, deleteTopics, headerText, readTopic, testKafka } from "../helpers/kafka.ts";
 import { services, uniqueName } from "../helpers/services.ts";
 
 const kafka = testKafka("dead-letter-test");
-const client = new KafkajsClient(kafka);
+const client = kafka;
 const created: string[] = [];
 
 async function application(): Promise<{ applicationId: string; dlq: string }> {
@@ -62,7 +61,7 @@ describe("DeadLetterWriter", () => {
     expect(letter.value).toEqual(value);
     expect(letter.headers?.["x-bin"]).toEqual(Buffer.from([0, 1, 2]));
     expect(headerText(letter.headers, "content-type")).toBe("avro");
-    expect(letter.timestamp).toBe("1700000000000");
+    expect(letter.timestamp).toBe(1_700_000_000_000);
     const why = Object.fromEntries(Object.values(DLQ_HEADERS).map((h) => [h, headerText(letter.headers, h)]));
     expect(why).toEqual({
       "sluice-dlq-error-class": "PoisonRecordError",
@@ -78,7 +77,7 @@ describe("DeadLetterWriter", () => {
 
   it("writes null keys and processor rejections, inside the runtime's transaction", async () => {
     const { applicationId, dlq } = await application();
-    const txn = new KafkajsClient(kafka).transactionalProducer(uniqueName("txn"));
+    const txn = kafka.transactionalProducer(uniqueName("txn"));
     await txn.connect();
     const writer = new DeadLetterWriter({ applicationId, runId: "replay-7", kafka: client, producer: txn });
     try {

@@ -254,7 +254,7 @@ sinks:
     const file = join(dir, "canary.yaml");
     writeFileSync(file, yaml);
     const send = async (from: number, n: number) => {
-      const producer = kafka().producer({ idempotent: true });
+      const producer = kafka().producer();
       await producer.connect();
       const messages = Array.from({ length: n }, (_, i) => ({
         key: `customer-${from + i}`,
@@ -263,8 +263,7 @@ sinks:
           features: Array.from({ length: 80 }, (_, j) => Math.sin(from + i + j)),
         }),
       }));
-      for (let i = 0; i < n; i += 250)
-        await producer.send({ topic: input, acks: -1, messages: messages.slice(i, i + 250) });
+      for (let i = 0; i < n; i += 250) await producer.send(input, messages.slice(i, i + 250));
       await producer.disconnect();
     };
     const member = startSluice(["run", file, "--metrics-port", "0"]);

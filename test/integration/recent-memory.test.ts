@@ -23,7 +23,7 @@ const CUSTOMERS = 20;
 const SIZE = 3;
 
 async function produceEvents(topic: string, from: number, count: number): Promise<void> {
-  const producer = kafka().producer({ idempotent: true });
+  const producer = kafka().producer();
   await producer.connect();
   try {
     const messages = Array.from({ length: count }, (_, i) => {
@@ -32,10 +32,10 @@ async function produceEvents(topic: string, from: number, count: number): Promis
       return {
         key: customer,
         value: JSON.stringify({ customer, n, text: `event ${n}` }),
-        timestamp: String(Date.now()),
+        timestamp: Date.now(),
       };
     });
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send(topic, messages);
   } finally {
     await producer.disconnect();
   }

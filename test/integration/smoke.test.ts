@@ -8,13 +8,14 @@ import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import * as lancedb from "@lancedb/lancedb";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { endpoints } from "../../stack/config.ts";
+import { kafkaClientFor } from "../../topologies/runtime/kafka/kafkajs-client.ts";
+import { readTopic } from "../helpers/kafka.ts";
 
 const services = endpoints();
 const suffix = `${process.pid}-${Date.now()}`;
-const kafka = new Kafka({ clientId: "smoke", brokers: services.kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafka = kafkaClientFor({ clientId: "smoke", brokers: services.kafkaBrokers });
 
 describe("local stack smoke", () => {
   const admin = kafka.admin();
@@ -25,15 +26,16 @@ describe("local stack smoke", () => {
   it("creates a topic with partitions on the KRaft broker", async () => {
     const topic = `smoke-topic-${suffix}`;
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })).toBe(true);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(metadata.topics[0]?.partitions).toHaveLength(3);
+    expect(await admin.listTopics()).not.toContain(topic);
+    await admin.createTopics([{ topic, partitions: 3 }]);
+    expect(await admin.listTopics()).toContain(topic);
+    expect((await admin.topicOffsets(topic)).map((p) => p.partition)).toEqual([0, 1, 2]);
   });
 
   it("produces and consumes an Avro record in the Confluent wire format through the registry", async () => {
     const topic = `smoke-avro-${suffix}`;
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics([{ topic, partitions: 1 }]);
     const registry = new SchemaRegistry({ host: services.schemaRegistryUrl });
     const schema = {
       type: "record",
@@ -54,16 +56,11 @@ describe("local stack smoke", () => {
 
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: "e-1", value: payload }] });
+    await producer.send(topic, [{ key: "e-1", value: payload }]);
     await producer.disconnect();
 
-    const consumer = kafka.consumer({ groupId: `smoke-${suffix}` });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const received = await new Promise<Buffer>((resolve) => {
-      void consumer.run({ eachMessage: async ({ message }) => resolve(message.value as Buffer) });
-    });
-    await consumer.disconnect();
+    const [message] = await readTopic(kafka, topic, (messages) => messages.length >= 1, { groupId: `smoke-${suffix}` });
+    const received = message?.value as Buffer;
     expect(received.readInt32BE(1)).toBe(id);
     expect(await new SchemaRegistry({ host: services.schemaRegistryUrl }).decode(received)).toEqual({
       id: "e-1",

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigResourceTypes } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileTopology } from "../../topologies/compiler.ts";
 import {
@@ -23,14 +23,19 @@ import { changelogTopic } from "../../topologies/stores.ts";
 import { TopologyTestDriver } from "../../topologies/test-driver.ts";
 import { parseTopology } from "../../topologies/yaml-loader.ts";
 import { deleteTopics, testKafka } from "../helpers/kafka.ts";
-import { uniqueName } from "../helpers/services.ts";
+import { services, uniqueName } from "../helpers/services.ts";
 
-const kafka = testKafka("state-changelog-test");
+// A test of the kafkajs adapter's changelog functions, which take kafkajs clients.
+const kafka = new Kafka({
+  clientId: "state-changelog-test",
+  brokers: services().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
 const app = uniqueName("state");
 const dir = mkdtempSync(join(tmpdir(), "sluice-changelog-"));
 
 afterAll(async () => {
-  await deleteTopics(kafka, [changelogTopic(app, "counts")]);
+  await deleteTopics(testKafka("state-changelog-test"), [changelogTopic(app, "counts")]);
   rmSync(dir, { recursive: true, force: true });
 });
 

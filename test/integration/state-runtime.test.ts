@@ -35,16 +35,16 @@ afterAll(() => {
 const event = (i: number) => ({ key: `k-${i % KEYS}`, timestamp: T0 + Math.floor((i / EVENTS) * 20 * WINDOW_MS) });
 
 async function produceEvents(topic: string, count: number): Promise<void> {
-  const producer = kafka().producer({ idempotent: true });
+  const producer = kafka().producer();
   await producer.connect();
   try {
     for (let i = 0; i < count; i += 10_000) {
       const messages = [];
       for (let j = i; j < Math.min(count, i + 10_000); j++) {
         const e = event(j);
-        messages.push({ key: e.key, value: JSON.stringify({ n: j }), timestamp: String(e.timestamp) });
+        messages.push({ key: e.key, value: JSON.stringify({ n: j }), timestamp: e.timestamp });
       }
-      await producer.send({ topic, acks: -1, messages });
+      await producer.send(topic, messages);
     }
   } finally {
     await producer.disconnect();
@@ -215,11 +215,9 @@ describe("state stores in sluice run", () => {
     // Partition 0's changelog holds 300 000 earlier entries: restoring it takes seconds.
     const admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic: changelog, numPartitions: 6, configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
-    });
+    await admin.createTopics([{ topic: changelog, partitions: 6, configs: { "cleanup.policy": "compact" } }]);
     await admin.disconnect();
-    const producer = kafka().producer({ idempotent: true });
+    const producer = kafka().producer();
     await producer.connect();
     for (let i = 0; i < 300_000; i += 10_000) {
       const messages = Array.from({ length: 10_000 }, (_, j) => ({
@@ -227,7 +225,7 @@ describe("state stores in sluice run", () => {
         key: `w\u0000old-${i + j}\u00000000000000000`,
         value: JSON.stringify({ v: { key: `old-${i + j}`, start: 0, end: 60_000, value: 1 } }),
       }));
-      await producer.send({ topic: changelog, acks: -1, messages });
+      await producer.send(changelog, messages);
     }
     // 100 records on each of partitions 1–5, 100 on partition 0.
     const now = Date.now();
@@ -235,9 +233,9 @@ describe("state stores in sluice run", () => {
       partition: i % 6,
       key: `k-${i}`,
       value: JSON.stringify({ n: i }),
-      timestamp: String(now),
+      timestamp: now,
     }));
-    await producer.send({ topic: input, acks: -1, messages });
+    await producer.send(input, messages);
     await producer.disconnect();
     const file = countTopology(app, input, output);
     const a = member(file, "restore", { SLUICE_ADVERTISED_HOST: "127.0.0.1" });
@@ -334,15 +332,11 @@ sinks:
 `,
     );
     const a = member(file, "join");
-    const producer = kafka().producer({ idempotent: true });
+    const producer = kafka().producer();
     await producer.connect();
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
     const send = async (topic: string, key: string, value: unknown, ts = Date.now()) => {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: [{ key, value: JSON.stringify(value), timestamp: String(ts) }],
-      });
+      await producer.send(topic, [{ key, value: JSON.stringify(value), timestamp: ts }]);
     };
     /** Waits until the group committed `count` records of `topic` in all (so the next record sees their effect). */
     const processed = async (topic: string, count: number) =>

@@ -32,16 +32,15 @@ describe("tools under sluice replay", () => {
       { topic: output, partitions: 2 },
       { topic: `${app}.dlq`, partitions: 1 },
     ]);
-    const producer = kafka().producer({ idempotent: true });
+    const producer = kafka().producer();
     await producer.connect();
-    await producer.send({
-      topic: input,
-      acks: -1,
-      messages: Array.from({ length: N }, (_, i) => ({
+    await producer.send(
+      input,
+      Array.from({ length: N }, (_, i) => ({
         key: `acct-${i}`,
         value: JSON.stringify({ account: `acct-${i}`, amount: i }),
       })),
-    });
+    );
     await producer.disconnect();
     const server = await startToolServer("payments-risk-server");
     servers.push(server);

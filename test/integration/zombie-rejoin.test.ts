@@ -56,7 +56,7 @@ sinks:
     );
     const client = kafka();
     const admin = client.admin();
-    const producer = client.producer({ idempotent: true });
+    const producer = client.producer();
     await Promise.all([admin.connect(), producer.connect()]);
     let produced = 0;
     const produceWave = async (count: number, spreadMs: number) => {
@@ -66,15 +66,15 @@ sinks:
           const i = produced++;
           return { key: `k-${i % 500}`, value: `v-${i}` };
         });
-        await producer.send({ topic: input, acks: -1, messages });
+        await producer.send(input, messages);
         await new Promise((resolve) => setTimeout(resolve, spreadMs / chunks));
       }
     };
     const committed = async () => {
-      const [result] = await admin.fetchOffsets({ groupId: app, topics: [input] });
-      return new Map((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const offsets = await admin.groupOffsets(app, [input]);
+      return new Map([...offsets].map(([id, offset]) => [Number(id.slice(id.lastIndexOf(":") + 1)), offset]));
     };
-    const ends = async () => new Map((await admin.fetchTopicOffsets(input)).map((o) => [o.partition, Number(o.high)]));
+    const ends = async () => new Map((await admin.topicOffsets(input)).map((o) => [o.partition, o.high]));
     const lagByPartition = async () => {
       const [c, e] = await Promise.all([committed(), ends()]);
       return [...e].map(([partition, end]) => end - Math.max(0, c.get(partition) ?? 0));

@@ -1,6 +1,4 @@
-import { AssignerProtocol } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { advertisedEndpoint, copartitionedAssigner } from "../../../topologies/runtime/kafka/copartitioned-assigner.ts";
 import { formatTaskReport, memberReport } from "../../../topologies/runtime/member-report.ts";
 import type { Task } from "../../../topologies/runtime/task.ts";
 
@@ -40,22 +38,5 @@ describe("member report (/tasks)", () => {
     ]);
     expect(formatTaskReport(report.tasks[0] as never)).toMatch(/^in\/0\s+restoring\s+counts 250\/1000 \(25%\)$/);
     expect(formatTaskReport(report.tasks[2] as never)).toMatch(/paused\s+7 in; sink decisions: circuit open$/);
-  });
-
-  it("carries the member's endpoint in its subscription metadata, and none when it serves no HTTP", () => {
-    const cluster = { findTopicPartitionMetadata: () => [] } as never;
-    const withEndpoint = copartitionedAssigner("http://10.0.0.7:9464")({ cluster } as never).protocol({
-      topics: ["in"],
-    });
-    expect(advertisedEndpoint(withEndpoint.metadata)).toBe("http://10.0.0.7:9464");
-    const without = copartitionedAssigner()({ cluster } as never).protocol({ topics: ["in"] });
-    expect(advertisedEndpoint(without.metadata)).toBeUndefined();
-    // Another assignor's user data (not JSON) is no endpoint.
-    const foreign = AssignerProtocol.MemberMetadata.encode({
-      version: 0,
-      topics: ["in"],
-      userData: Buffer.from([1, 2]),
-    });
-    expect(advertisedEndpoint(foreign)).toBeUndefined();
   });
 });
