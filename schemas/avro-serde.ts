@@ -105,14 +105,42 @@ export class AvroSerde<T = unknown> implements Serde<T> {
 
   /** Decodes one value. `at` (partition, offset) only improves error messages. */
   async deserialize(topic: string, data: Buffer, at?: RecordPosition): Promise<Deserialized<T>> {
-    let schemaId: number;
+    const schemaId = this.schemaIdOf(topic, data, at);
+    const decode = this.decoders.get(schemaId) ?? (await this.loadDecoder(schemaId, topic, at));
+    return this.decodeBody(decode, schemaId, topic, data, at);
+  }
+
+  /** `deserialize` at once when the writer schema's decoder is built; `undefined` when it must be fetched. */
+  deserializeNow(topic: string, data: Buffer, at?: RecordPosition): Deserialized<T> | undefined {
+    const schemaId = this.schemaIdOf(topic, data, at);
+    const decode = this.decoders.get(schemaId);
+    return decode ? this.decodeBody(decode, schemaId, topic, data, at) : undefined;
+  }
+
+  /** Encodes one value; a value that does not fit the schema is poison naming the offending field. */
+  async serialize(topic: string, value: T): Promise<Buffer> {
+    const type = this.encodingType(topic);
+    const subject = this.subjectFor(topic);
+    return this.encodeWith(type, this.writers.get(subject) ?? (await this.loadWriter(subject)), topic, value);
+  }
+
+  /** `serialize` at once when the writer schema is registered; `undefined` when it must be registered first. */
+  serializeNow(topic: string, value: T): Buffer | undefined {
+    const type = this.encodingType(topic);
+    const writer = this.writers.get(this.subjectFor(topic));
+    return writer ? this.encodeWith(type, writer, topic, value) : undefined;
+  }
+
+  private schemaIdOf(topic: string, data: Buffer, at: RecordPosition | undefined): number {
     try {
-      schemaId = parseWireHeader(data).schemaId;
+      return parseWireHeader(data).schemaId;
     } catch (error) {
       if (error instanceof WireFormatError) throw this.poison("decoding", topic, at, error.message, error);
       throw error;
     }
-    const decode = this.decoders.get(schemaId) ?? (await this.loadDecoder(schemaId, topic, at));
+  }
+
+  private decodeBody(decode: BodyDecoder, schemaId: number, topic: string, data: Buffer, at?: RecordPosition) {
     try {
       return { value: decode(data.subarray(5)) as T, writerSchemaId: schemaId };
     } catch (error) {
@@ -120,12 +148,13 @@ export class AvroSerde<T = unknown> implements Serde<T> {
     }
   }
 
-  /** Encodes one value; a value that does not fit the schema is poison naming the offending field. */
-  async serialize(topic: string, value: T): Promise<Buffer> {
+  private encodingType(topic: string): Type {
     const type = this.readerType;
     if (!type) throw new ConfigError(`Avro serde for ${topic} has no schema: it can decode but not encode`);
-    const subject = this.subjectFor(topic);
-    const writer = this.writers.get(subject) ?? (await this.loadWriter(subject));
+    return type;
+  }
+
+  private encodeWith(type: Type, writer: Writer, topic: string, value: T): Buffer {
     try {
       return this.encodeFramed(type, writer.header, value);
     } catch (error) {

@@ -12,6 +12,10 @@ export class JsonSerde<T = unknown> implements Serde<T> {
   readonly format = "json" as const;
 
   async deserialize(topic: string, data: Buffer, at?: RecordPosition): Promise<Deserialized<T>> {
+    return this.deserializeNow(topic, data, at);
+  }
+
+  deserializeNow(topic: string, data: Buffer, at?: RecordPosition): Deserialized<T> {
     try {
       return { value: JSON.parse(utf8.decode(data)) as T };
     } catch (error) {
@@ -21,6 +25,10 @@ export class JsonSerde<T = unknown> implements Serde<T> {
   }
 
   async serialize(topic: string, value: T): Promise<Buffer> {
+    return this.serializeNow(topic, value);
+  }
+
+  serializeNow(topic: string, value: T): Buffer {
     let text: string | undefined;
     try {
       text = JSON.stringify(value);

@@ -19,4 +19,11 @@ export interface Serde<T = unknown> {
   deserialize(topic: string, data: Buffer): Promise<Deserialized<T>>;
   /** Encodes a value; throws `PoisonRecordError` when the value does not fit the schema (naming the field). */
   serialize(topic: string, value: T): Promise<Buffer>;
+  /**
+   * `deserialize` without a promise, for the hot path: the same result or error when the answer needs no I/O,
+   * `undefined` when it does (an Avro writer schema not fetched yet); then the caller awaits `deserialize`.
+   */
+  deserializeNow?(topic: string, data: Buffer): Deserialized<T> | undefined;
+  /** `serialize` without a promise when it needs no I/O (the writer schema known); `undefined` otherwise. */
+  serializeNow?(topic: string, value: T): Buffer | undefined;
 }

@@ -12,6 +12,10 @@ export class StringSerde implements Serde<string> {
   readonly format = "string" as const;
 
   async deserialize(topic: string, data: Buffer, at?: RecordPosition): Promise<Deserialized<string>> {
+    return this.deserializeNow(topic, data, at);
+  }
+
+  deserializeNow(topic: string, data: Buffer, at?: RecordPosition): Deserialized<string> {
     try {
       return { value: utf8.decode(data) };
     } catch (error) {
@@ -20,6 +24,10 @@ export class StringSerde implements Serde<string> {
   }
 
   async serialize(topic: string, value: string): Promise<Buffer> {
+    return this.serializeNow(topic, value);
+  }
+
+  serializeNow(topic: string, value: string): Buffer {
     if (typeof value !== "string") {
       throw new PoisonRecordError(`encoding ${topic}: expected a string value, got ${typeof value}`);
     }

@@ -121,18 +121,31 @@ export class KafkaSink implements Sink {
     const { topic } = this.options;
     const failed = new BatchError(`sink ${this.name}: some records could not be encoded for ${topic}`);
     const messages: OutgoingMessage[] = [];
+    const later: number[] = [];
     let transient: TransientError | undefined;
+    const refused = (index: number, error: unknown) => {
+      if (error instanceof TransientError) transient ??= error;
+      else failed.failed(index, error as Error);
+    };
+    // At once while the serdes need no I/O (nearly always: a writer schema registers once per topic).
+    records.forEach((record, index) => {
+      try {
+        const message = this.toMessageNow(record);
+        if (message) messages[index] = message;
+        else later.push(index);
+      } catch (error) {
+        refused(index, error);
+      }
+    });
     await Promise.all(
-      records.map(async (record, index) => {
+      later.map(async (index) => {
         try {
-          messages[index] = await this.toMessage(record);
+          messages[index] = await this.toMessage(records[index] as StreamRecord);
         } catch (error) {
-          if (error instanceof TransientError) transient ??= error;
-          else failed.failed(index, error as Error);
+          refused(index, error);
         }
       }),
     );
-    if (transient) throw transient;
     const ready = messages.filter((message) => message !== undefined);
     if (ready.length > 0) {
       try {
@@ -159,12 +172,35 @@ export class KafkaSink implements Sink {
   }
 
   private async toMessage(record: StreamRecord): Promise<OutgoingMessage> {
-    const { topic, keySerde, valueSerde, keyField } = this.options;
-    const rawKey = keyField ? fieldText(record.value, keyField) : record.key;
+    const { topic, keySerde, valueSerde } = this.options;
+    const rawKey = this.rawKey(record);
     const key = keySerde && rawKey !== null ? await keySerde.serialize(topic, rawKey) : rawKey;
     const value = record.value === null ? null : await valueSerde.serialize(topic, record.value);
+    return this.message(record, key, value);
+  }
+
+  /** `toMessage` without a promise, or `undefined` when a serde needs I/O first. */
+  private toMessageNow(record: StreamRecord): OutgoingMessage | undefined {
+    const { topic, keySerde, valueSerde } = this.options;
+    const rawKey = this.rawKey(record);
+    let key: Buffer | string | null | undefined = rawKey;
+    if (keySerde && rawKey !== null) key = keySerde.serializeNow?.(topic, rawKey);
+    if (key === undefined) return undefined;
+    let value: Buffer | null | undefined = null;
+    if (record.value !== null) value = valueSerde.serializeNow?.(topic, record.value);
+    return value === undefined ? undefined : this.message(record, key, value);
+  }
+
+  private rawKey(record: StreamRecord): Buffer | string | null {
+    return this.options.keyField ? fieldText(record.value, this.options.keyField) : record.key;
+  }
+
+  private message(record: StreamRecord, key: Buffer | string | null, value: Buffer | null): OutgoingMessage {
     const headers: Record<string, Buffer | string> = {};
-    for (const [name, header] of Object.entries(record.headers)) if (header !== undefined) headers[name] = header;
+    for (const name in record.headers) {
+      const header = record.headers[name];
+      if (header !== undefined) headers[name] = header;
+    }
     headers[LINEAGE_HEADERS.topic] = record.source.topic;
     headers[LINEAGE_HEADERS.partition] = String(record.source.partition);
     headers[LINEAGE_HEADERS.offset] = String(record.source.offset);

@@ -6,7 +6,7 @@
 import { isRetriable, PoisonRecordError, TransientError } from "../../core/errors.ts";
 import type { ConsumedHeaders, ConsumedMessage } from "../../core/kafka.ts";
 import { StreamRecord } from "../../processors/api.ts";
-import type { Serde } from "../../schemas/serde.ts";
+import type { Deserialized, Serde } from "../../schemas/serde.ts";
 import type { DeadLetterMessage } from "../../sinks/dead-letter.ts";
 
 /** Header carrying the registry id of the writer schema of the consumed value (lineage). */
@@ -26,19 +26,47 @@ export function lastHeader(value: ConsumedHeaders[string]): Buffer | string | un
 
 /** Decodes a message; errors say where (`decoding orders/2@1234: …`) and stay poison or transient. */
 export async function decodeMessage(message: ConsumedMessage, serdes: PartitionSerdes): Promise<StreamRecord> {
+  const value = await serdes.valueSerde
+    .deserialize(serdes.topic, valueBytes(message, serdes))
+    .catch((error: unknown) => {
+      throw withContext(error, `decoding ${where(message, serdes)}`);
+    });
+  return toRecord(message, serdes, value);
+}
+
+/**
+ * `decodeMessage` without a promise (the hot path): the record, or `undefined` when its serde needs I/O first
+ * (then await `decodeMessage`). Throws the same poison errors.
+ */
+export function decodeMessageNow(message: ConsumedMessage, serdes: PartitionSerdes): StreamRecord | undefined {
+  const deserializeNow = serdes.valueSerde.deserializeNow;
+  if (deserializeNow === undefined) return undefined;
+  let value: Deserialized<unknown> | undefined;
+  try {
+    value = deserializeNow.call(serdes.valueSerde, serdes.topic, valueBytes(message, serdes));
+  } catch (error) {
+    throw withContext(error, `decoding ${where(message, serdes)}`);
+  }
+  return value === undefined ? undefined : toRecord(message, serdes, value);
+}
+
+const where = (message: ConsumedMessage, serdes: PartitionSerdes) =>
+  `${serdes.topic}/${serdes.partition}@${message.offset}`;
+
+function valueBytes(message: ConsumedMessage, serdes: PartitionSerdes): Buffer {
+  if (message.value === null)
+    throw new PoisonRecordError(`decoding ${where(message, serdes)}: the record has no value`);
+  return message.value;
+}
+
+function toRecord(message: ConsumedMessage, serdes: PartitionSerdes, value: Deserialized<unknown>): StreamRecord {
   const { topic, partition } = serdes;
-  const offset = message.offset;
-  const where = `${topic}/${partition}@${offset}`;
-  if (message.value === null) throw new PoisonRecordError(`decoding ${where}: the record has no value`);
-  const value = await serdes.valueSerde.deserialize(topic, message.value).catch((error: unknown) => {
-    throw withContext(error, `decoding ${where}`);
-  });
   let key: Buffer | string | null = message.key;
   if (message.key !== null && serdes.keySerde.format === "string") key = message.key.toString("utf8");
   const headers: Record<string, Buffer | string | undefined> = {};
   for (const name in message.headers) headers[name] = lastHeader(message.headers[name]);
   if (value.writerSchemaId !== undefined) headers[WRITER_SCHEMA_HEADER] = String(value.writerSchemaId);
-  return new StreamRecord(key, value.value, headers, message.timestamp, { topic, partition, offset });
+  return new StreamRecord(key, value.value, headers, message.timestamp, { topic, partition, offset: message.offset });
 }
 
 /** The dead letter of a consumed message: its original key, value and headers, and why it failed where. */

@@ -13,7 +13,7 @@ import { OUTPUT_INDEX_HEADER, type Sink } from "../../sinks/api.ts";
 import type { DeadLetterMessage } from "../../sinks/dead-letter.ts";
 import type { InputOutcome, TopologyExecutor } from "../executor.ts";
 import { PartitionCommitTracker } from "./commit-tracker.ts";
-import { deadLetterMessage, decodeMessage, lastHeader } from "./consumed-records.ts";
+import { deadLetterMessage, decodeMessage, decodeMessageNow, lastHeader } from "./consumed-records.ts";
 import type { DeadLetterSink } from "./dead-letter-fanout.ts";
 import { DeliveryAbandoned, untilDelivered } from "./delivery.ts";
 import { crashAfterAck } from "./fault-injection.ts";
@@ -188,7 +188,11 @@ export class Task {
       this.tracker.track(offset, (message.value?.length ?? 0) + (message.key?.length ?? 0));
       raw.set(offset, message);
       try {
-        decoded.push(await this.retrying(() => decodeMessage(message, this.options), "decoding"));
+        // At once when the serde needs no I/O (nearly always); else through the registry, retried.
+        const record =
+          decodeMessageNow(message, this.options) ??
+          (await this.retrying(() => decodeMessage(message, this.options), "decoding"));
+        decoded.push(record);
       } catch (error) {
         if (error instanceof DeliveryAbandoned) return;
         poison.push(this.deadLetter(message, error, "decode"));
