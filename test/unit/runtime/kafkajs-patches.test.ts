@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire, Module } from "node:module";
 import { dirname } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { kafkajsPatched } from "../../../topologies/runtime/kafka/kafkajs-patches.ts";
 
 const require = createRequire(import.meta.url);
@@ -156,5 +156,63 @@ describe("kafkajs patches", () => {
       keys.push(bytes);
     }
     for (const key of keys) expect(patchedMurmur2(key)).toBe(originalMurmur2(key));
+  });
+
+  describe("the produce request", () => {
+    type Request = (args: Record<string, unknown>) => { encode(): Promise<Encoded>; apiVersion: number };
+    const patchedRequest = require("kafkajs/src/protocol/requests/produce/v3/request.js") as Request;
+    // kafkajs's own request over the same (patched) record and encoder: only the request's logic differs.
+    const originalRequest = original<Request>("kafkajs/src/protocol/requests/produce/v3/request.js", {
+      "../../../encoder": PatchedEncoder,
+      "../../../recordBatch/record/v0": patchedRecord,
+    });
+    afterEach(() => vi.useRealTimers());
+
+    it("encodes topics, partitions, timestamps and sequences as kafkajs does", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(1_733_300_000_000);
+      const message = (i: number, timestamp?: number | string | null) => ({
+        key: `k${i}`,
+        value: Buffer.from(`value ${i}`),
+        headers: { "sluice-source-offset": String(i) },
+        ...(timestamp === undefined ? {} : { timestamp }),
+      });
+      const args = {
+        acks: -1,
+        timeout: 30000,
+        transactionalId: "tx-1",
+        producerEpoch: 3,
+        topicData: [
+          {
+            topic: "a",
+            partitions: [
+              // out of order, as text and as numbers, and one without a timestamp
+              {
+                partition: 0,
+                firstSequence: 5,
+                messages: [message(0, "1733300000500"), message(1, 1733300000100), message(2)],
+              },
+              { partition: 4, firstSequence: 0, messages: [message(3)] },
+              // different lengths: kafkajs orders them as text ("1000" before "999")
+              { partition: 2, messages: [message(4, "999"), message(5, "1000"), message(6, null)] },
+            ],
+          },
+          {
+            topic: "b",
+            partitions: [{ partition: 1, messages: [message(7, 1733300000000), message(8, "1733300000000")] }],
+          },
+        ],
+      };
+      const patched = patchedRequest(args);
+      const kafkajs = originalRequest(args);
+      expect(patched.apiVersion).toBe(kafkajs.apiVersion);
+      expect((await patched.encode()).buffer).toEqual((await kafkajs.encode()).buffer);
+      const plain = {
+        acks: 1,
+        timeout: 1000,
+        topicData: [{ topic: "c", partitions: [{ partition: 0, messages: [message(9)] }] }],
+      };
+      expect((await patchedRequest(plain).encode()).buffer).toEqual((await originalRequest(plain).encode()).buffer);
+    });
   });
 });

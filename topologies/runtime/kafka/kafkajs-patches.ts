@@ -19,8 +19,11 @@
  * - its decoder parses the batch's first offset and timestamp from text for each record and gathers headers
  *   with a spread per header; src/producer/partitioners/default/murmur2.js hashes every key in 64-bit `Long`
  *   objects (3% of a passthrough). Both are replaced in kafkajs-record-codec.ts, with the same results.
+ * - src/protocol/requests/produce/v3/request.js sorts each partition's timestamps and spreads every message
+ *   into a new object: kafkajs-produce-request.ts writes the same request in one pass.
  */
 import { createRequire, Module } from "node:module";
+import { produceRequest } from "./kafkajs-produce-request.ts";
 import { murmur2, type RecordEncoderClass, recordDecoder, recordEncoder } from "./kafkajs-record-codec.ts";
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
@@ -128,6 +131,16 @@ const inlineRecord = replace("kafkajs/src/protocol/recordBatch/record/v0/index.j
 const plainDecoder = replace("kafkajs/src/protocol/recordBatch/record/v0/decoder.js", () =>
   recordDecoder(require("kafkajs/src/utils/long.js")),
 );
+const leanProduce = replace("kafkajs/src/protocol/requests/produce/v3/request.js", () =>
+  produceRequest({
+    Long: require("kafkajs/src/utils/long.js"),
+    Encoder: require(encoderFile),
+    apiKey: require("kafkajs/src/protocol/requests/apiKeys.js").Produce,
+    compressionNone: require("kafkajs/src/protocol/message/compression/index.js").Types.None,
+    Record: require("kafkajs/src/protocol/recordBatch/record/v0/index.js"),
+    RecordBatch: require("kafkajs/src/protocol/recordBatch/v0/index.js").RecordBatch,
+  }),
+);
 const fastMurmur2 = replace("kafkajs/src/producer/partitioners/default/murmur2.js", () => murmur2);
 const patched = (id: string, exports: unknown) =>
   exports !== undefined && require.cache[require.resolve(id)]?.exports === exports;
@@ -139,4 +152,5 @@ export const kafkajsPatched = (): boolean =>
   require.cache[encoderFile]?.exports === pooledEncoder &&
   patched("kafkajs/src/protocol/recordBatch/record/v0/index.js", inlineRecord) &&
   patched("kafkajs/src/protocol/recordBatch/record/v0/decoder.js", plainDecoder) &&
-  patched("kafkajs/src/producer/partitioners/default/murmur2.js", fastMurmur2);
+  patched("kafkajs/src/producer/partitioners/default/murmur2.js", fastMurmur2) &&
+  patched("kafkajs/src/protocol/requests/produce/v3/request.js", leanProduce);
