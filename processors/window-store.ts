@@ -1,6 +1,8 @@
 /**
  * A `WindowStore` as a view over a key-value store: `k\0<key>\0<start>` holds each window, `e\0<end>\0<start>\0<key>`
  * indexes it by end, so closing windows by stream time is one range scan and a key's windows are one prefix scan.
+ * An aggregation without windows (one window per key that never closes) keeps no index: that halves its store
+ * writes and changelog records.
  */
 import { type KeyValueStore, type StoredWindow, sortableNumber, type WindowStore } from "./stores.ts";
 
@@ -9,14 +11,25 @@ interface Held {
   value: unknown;
 }
 
-const at = (key: string, start: number) => `k\u0000${key}\u0000${sortableNumber(start)}`;
+let lastStart = -1;
+let lastStartText = "";
+/** A start's sortable text, remembered for the last start (nearly every record falls in the same window). */
+function startText(start: number): string {
+  if (start !== lastStart) [lastStart, lastStartText] = [start, sortableNumber(start)];
+  return lastStartText;
+}
+const at = (key: string, start: number) => `k\u0000${key}\u0000${startText(start)}`;
 const byEnd = (end: number, start: number, key: string) =>
   `e\u0000${sortableNumber(end)}\u0000${sortableNumber(start)}\u0000${key}`;
 
 export class KeyValueWindowStore<V = unknown> implements WindowStore<V> {
   readonly kind = "window" as const;
 
-  constructor(private readonly kv: KeyValueStore) {}
+  /** @param indexByEnd keep the by-end index (`endingBy`); off for windows that never close. @default true */
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly indexByEnd = true,
+  ) {}
 
   get name(): string {
     return this.kv.name;
@@ -27,18 +40,21 @@ export class KeyValueWindowStore<V = unknown> implements WindowStore<V> {
     return held === undefined ? undefined : { key, start, end: held.end, value: held.value as V };
   }
 
-  put(window: StoredWindow<V>): void {
-    const old = this.kv.get(at(window.key, window.start)) as Held | undefined;
-    if (old !== undefined && old.end !== window.end) this.kv.delete(byEnd(old.end, window.start, window.key));
+  /** Stores `window`; `previous` is what `fetch` just returned for it (saves reading it again). */
+  put(window: StoredWindow<V>, previous?: { end: number } | null): void {
+    if (this.indexByEnd) {
+      const old = previous === undefined ? (this.kv.get(at(window.key, window.start)) as Held | undefined) : previous;
+      if (old && old.end !== window.end) this.kv.delete(byEnd(old.end, window.start, window.key));
+    }
     this.kv.put(at(window.key, window.start), { end: window.end, value: window.value });
-    this.kv.put(byEnd(window.end, window.start, window.key), 1);
+    if (this.indexByEnd) this.kv.put(byEnd(window.end, window.start, window.key), 1);
   }
 
   remove(key: string, start: number): void {
     const old = this.kv.get(at(key, start)) as Held | undefined;
     if (old === undefined) return;
     this.kv.delete(at(key, start));
-    this.kv.delete(byEnd(old.end, start, key));
+    if (this.indexByEnd) this.kv.delete(byEnd(old.end, start, key));
   }
 
   windowsOf(key: string): StoredWindow<V>[] {
@@ -50,6 +66,7 @@ export class KeyValueWindowStore<V = unknown> implements WindowStore<V> {
   }
 
   endingBy(end: number): StoredWindow<V>[] {
+    if (!this.indexByEnd) throw new Error(`window store ${this.name}: kept without its by-end index`);
     const out: StoredWindow<V>[] = [];
     if (end < 0) return out;
     for (const { key: k } of this.kv.range("e\u0000", `e\u0000${sortableNumber(end + 1)}`)) {

@@ -73,7 +73,7 @@ export function windowedProcessor<A>(settings: WindowedSettings, aggregation: Ag
     init(context) {
       ctx = context;
       kv = context.keyValueStore(settings.store ?? context.processorName);
-      windows = new KeyValueWindowStore<A>(kv);
+      windows = new KeyValueWindowStore<A>(kv, settings.window !== undefined);
     },
     process(record) {
       const offset = kv.get(applied(record)) as number | undefined;
@@ -117,7 +117,7 @@ export function windowedProcessor<A>(settings: WindowedSettings, aggregation: Ag
           if (!open(end)) continue;
           const old = windows.fetch(key, start);
           const next = { key, start, end, value: aggregation.add(old?.value ?? aggregation.init(), record) };
-          windows.put(next);
+          windows.put(next, old ?? null);
           if (settings.emit === "update") emit(record, next);
           accepted++;
         }
