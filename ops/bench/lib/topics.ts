@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avsc from "avsc";
 import { TransientError } from "../../../core/errors.ts";
-import type { KafkaClient, KafkaConnection } from "../../../core/kafka.ts";
+import type { ConsumedMessage, KafkaClient, KafkaConnection } from "../../../core/kafka.ts";
 import { endpoints } from "../../../stack/config.ts";
+import { type KafkajsChangelogIo, kafkajsChangelogIo } from "../../../topologies/runtime/kafka/kafkajs-changelog.ts";
 import { type KafkajsClient, kafkaClientFor } from "../../../topologies/runtime/kafka/kafkajs-client.ts";
 import { REPO_ROOT } from "../../repo-root.ts";
 
@@ -36,6 +37,72 @@ export function benchClient(): KafkaClient {
  */
 export function benchKafka(): KafkajsClient["kafka"] {
   return kafkaClientFor(benchConnection()).kafka;
+}
+
+/**
+ * The changelog admin and partition reader a running topology restores its stores with (the adapter's, as the
+ * runtime's state supplier builds them), on the bench's broker; `groupPrefix` names its throwaway groups.
+ */
+export function benchChangelogIo(groupPrefix: string): Promise<KafkajsChangelogIo> {
+  return kafkajsChangelogIo(kafkaClientFor(benchConnection()).kafka, groupPrefix);
+}
+
+/**
+ * Reads all of `topic` as of now from its start through the port's group consumer (group `groupId`, never
+ * committed), handing over each record; rejects after `timeoutMs`.
+ */
+export async function readWholeTopic(
+  topic: string,
+  groupId: string,
+  timeoutMs: number,
+  onMessage: (message: ConsumedMessage) => void,
+): Promise<void> {
+  const client = benchClient();
+  const admin = client.admin();
+  await admin.connect();
+  const highs = new Map((await admin.topicOffsets(topic)).map((p) => [p.partition, p.high]));
+  await admin.disconnect();
+  const remaining = new Set([...highs].filter(([, high]) => high > 0).map(([p]) => p));
+  // kafkajs's consumer defaults, with short fetch waits, as the bench's readers had.
+  const consumer = client.consumer({
+    groupId,
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3000,
+    fetch: { minBytes: 1, maxWaitTimeInMs: 200, maxBytesPerPartition: 1 << 20 },
+    restartOnFailure: () => true,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe([topic], true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (remaining.size === 0) done();
+      consumer
+        .run({
+          eachBatch: async (batch, control) => {
+            for (const m of batch.messages) onMessage(m);
+            control.resolveOffset(batch.lastOffset);
+            if (batch.lastOffset + 1 >= (highs.get(batch.partition) ?? 0)) remaining.delete(batch.partition);
+            if (remaining.size === 0) done();
+          },
+          assigned: () => {},
+          rebalancing: () => {},
+          crashed: (error, restarting) => {
+            if (!restarting) {
+              clearTimeout(timer);
+              reject(error);
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
 }
 
 /** Sum of the high watermarks of a topic's partitions (0 when it does not exist). */
