@@ -11,12 +11,13 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client";
 import { migrate } from "../../analytics/migrate.ts";
+import { partitionId } from "../../core/kafka.ts";
 import { endpoints } from "../../stack/config.ts";
 import { procStat, writeTopology } from "./lib/group-run.ts";
 import { percentile, SENT_AT_HEADER } from "./lib/latency.ts";
 import { runMeasured, sluiceLaunch, start } from "./lib/processes.ts";
 import { writeResult } from "./lib/results.ts";
-import { benchKafka, createTopic, deleteTopics, LOG_APPEND_TIME, topicEnd } from "./lib/topics.ts";
+import { benchClient, createTopic, deleteTopics, LOG_APPEND_TIME, readWholeTopic, topicEnd } from "./lib/topics.ts";
 import { ensureEvents, eventPayloads, KB_TABLE, knowledgeBase, registerEvents, triageYaml } from "./lib/triage.ts";
 
 export interface SoakSettings {
@@ -57,13 +58,12 @@ function slope(points: readonly { x: number; y: number }[]): number {
 }
 
 async function groupLag(groupId: string, topic: string): Promise<number> {
-  const admin = benchKafka().admin();
+  const admin = benchClient().admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce((sum, p) => sum + Number(p.high) - Math.max(0, at.get(p.partition) ?? 0), 0);
+    const ends = await admin.topicOffsets(topic);
+    const at = await admin.groupOffsets(groupId, [topic]); // -1 where the group committed nothing
+    return ends.reduce((sum, p) => sum + p.high - Math.max(0, at.get(partitionId(topic, p.partition)) ?? 0), 0);
   } finally {
     await admin.disconnect();
   }
@@ -71,39 +71,15 @@ async function groupLag(groupId: string, topic: string): Promise<number> {
 
 /** Latency of every output record, by the minute (since `t0`) its input was sent. */
 async function latenciesByMinute(topic: string, t0: number): Promise<Map<number, number[]>> {
-  const admin = benchKafka().admin();
-  await admin.connect();
-  const highs = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-  await admin.disconnect();
-  const remaining = new Set([...highs].filter(([, high]) => high > 0).map(([p]) => p));
   const byMinute = new Map<number, number[]>();
-  const consumer = benchKafka().consumer({ groupId: `bench-soak-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 300_000);
-    if (remaining.size === 0) resolve();
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) {
-            const sentAt = Number(m.headers?.[SENT_AT_HEADER]?.toString());
-            if (!Number.isFinite(sentAt)) continue;
-            const minute = Math.floor((sentAt - t0) / 60_000);
-            const list = byMinute.get(minute) ?? [];
-            list.push(Number(m.timestamp) - sentAt);
-            byMinute.set(minute, list);
-          }
-          if (Number(batch.lastOffset()) + 1 >= (highs.get(batch.partition) ?? 0)) remaining.delete(batch.partition);
-          if (remaining.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
+  await readWholeTopic(topic, `bench-soak-reader-${Date.now()}`, 300_000, (m) => {
+    const sentAt = Number(m.headers[SENT_AT_HEADER]?.toString());
+    if (!Number.isFinite(sentAt)) return;
+    const minute = Math.floor((sentAt - t0) / 60_000);
+    const list = byMinute.get(minute) ?? [];
+    list.push(m.timestamp - sentAt); // the record timestamp: the output topic's LogAppendTime
+    byMinute.set(minute, list);
   });
-  await consumer.disconnect();
   return byMinute;
 }
 
@@ -124,7 +100,8 @@ export async function benchSoak(s: SoakSettings) {
   const payloads = eventPayloads(await registerEvents(input), 5000, 991);
   const running = start([sluiceLaunch(app, writeTopology(app, triageYaml(app, input, output, database)), env)]);
   const pid = running.children[0]?.pid ?? 0;
-  const producer = benchKafka().producer({ allowAutoTopicCreation: false });
+  // The port's producer: idempotent, acks from every in-sync replica (the local broker's one replica).
+  const producer = benchClient().producer();
   await producer.connect();
   const rss: { minute: number; rssMiB: number; load1: number }[] = [];
   const lag: { minute: number; lag: number }[] = [];
@@ -132,7 +109,7 @@ export async function benchSoak(s: SoakSettings) {
   let t0 = 0;
   try {
     // Outputs flowing first: the soak's clock starts once the topology has loaded its models and joined.
-    await producer.send({ topic: input, acks: 1, messages: payloads.slice(0, 10) });
+    await producer.send(input, payloads.slice(0, 10));
     const deadline = Date.now() + 180_000;
     while ((await topicEnd(output)) < 10) {
       if (Date.now() > deadline) throw new Error(`${output}: no output within 180 s`);
@@ -148,10 +125,10 @@ export async function benchSoak(s: SoakSettings) {
       if (due > 0) {
         const messages = Array.from({ length: due }, (_, i) => {
           const p = payloads[(sent + i) % payloads.length] as (typeof payloads)[number];
-          return { key: p.key, value: p.value, timestamp: String(now), headers: { [SENT_AT_HEADER]: String(now) } };
+          return { key: p.key, value: p.value, timestamp: now, headers: { [SENT_AT_HEADER]: String(now) } };
         });
         for (let i = 0; i < messages.length; i += 1000) {
-          await producer.send({ topic: input, acks: 1, messages: messages.slice(i, i + 1000) });
+          await producer.send(input, messages.slice(i, i + 1000));
         }
         sent += due;
       }

@@ -5,7 +5,7 @@
  * read from one machine's clock.
  */
 import { procStat } from "./group-run.ts";
-import { benchKafka, topicEnd } from "./topics.ts";
+import { benchClient, readWholeTopic, topicEnd } from "./topics.ts";
 
 export const SENT_AT_HEADER = "bench-sent-at";
 const PHASE_HEADER = "bench-phase";
@@ -36,7 +36,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** Produces `payloads` (cycled) at `rate`/s for `seconds`, tagged with `phase`; returns how many were sent. */
 async function pace(topic: string, payloads: readonly Payload[], rate: number, seconds: number, phase: string) {
-  const producer = benchKafka().producer({ allowAutoTopicCreation: false });
+  // The port's producer: idempotent, acks from every in-sync replica (the local broker's one replica).
+  const producer = benchClient().producer();
   await producer.connect();
   const t0 = performance.now();
   let sent = 0;
@@ -50,13 +51,13 @@ async function pace(topic: string, payloads: readonly Payload[], rate: number, s
           return {
             key: p.key,
             value: p.value,
-            timestamp: String(now),
+            timestamp: now,
             headers: { [SENT_AT_HEADER]: String(now), [PHASE_HEADER]: phase },
           };
         });
         // One request stays under the broker's message.max.bytes however far behind the pacer fell.
         for (let i = 0; i < messages.length; i += 1000) {
-          await producer.send({ topic, acks: 1, messages: messages.slice(i, i + 1000) });
+          await producer.send(topic, messages.slice(i, i + 1000));
         }
         sent += due;
       }
@@ -80,37 +81,13 @@ async function waitFor(topic: string, count: number, timeoutMs: number): Promise
 
 /** Reads the whole output topic: latency of each record of the `measure` phase. */
 async function readLatencies(topic: string): Promise<number[]> {
-  const admin = benchKafka().admin();
-  await admin.connect();
-  const highs = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-  await admin.disconnect();
-  const remaining = new Set([...highs].filter(([, high]) => high > 0).map(([p]) => p));
   const latencies: number[] = [];
-  const consumer = benchKafka().consumer({ groupId: `bench-latency-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 120_000);
-    if (remaining.size === 0) resolve();
-    consumer
-      .run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) {
-            if (m.headers?.[PHASE_HEADER]?.toString() !== "measure") continue;
-            const sentAt = Number(m.headers?.[SENT_AT_HEADER]?.toString());
-            if (Number.isFinite(sentAt)) latencies.push(Number(m.timestamp) - sentAt);
-          }
-          const lastOffset = Number(batch.lastOffset());
-          if (lastOffset + 1 >= (highs.get(batch.partition) ?? 0)) remaining.delete(batch.partition);
-          if (remaining.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
+  await readWholeTopic(topic, `bench-latency-reader-${Date.now()}`, 120_000, (m) => {
+    if (m.headers[PHASE_HEADER]?.toString() !== "measure") return;
+    const sentAt = Number(m.headers[SENT_AT_HEADER]?.toString());
+    // The record timestamp: the output topic's LogAppendTime.
+    if (Number.isFinite(sentAt)) latencies.push(m.timestamp - sentAt);
   });
-  await consumer.disconnect();
   return latencies.sort((a, b) => a - b);
 }
 
