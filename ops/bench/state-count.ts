@@ -13,7 +13,7 @@ import { writeTopology } from "./lib/group-run.ts";
 import { BASELINE_JAR, buildBaseline } from "./lib/java.ts";
 import { type Launch, type MeasuredRun, runMeasured, sluiceLaunch } from "./lib/processes.ts";
 import { writeResult } from "./lib/results.ts";
-import { benchKafka, createTopic, deleteTopics } from "./lib/topics.ts";
+import { benchClient, createTopic, deleteTopics } from "./lib/topics.ts";
 
 const { values } = parseArgs({
   options: { records: { type: "string", default: "1000000" }, keys: { type: "string", default: "100000" } },
@@ -25,7 +25,7 @@ const input = `bench-count-in-${stamp}`;
 
 async function produceInput(): Promise<number> {
   await createTopic(input, 6);
-  const producer = benchKafka().producer({ idempotent: true });
+  const producer = benchClient().producer(); // idempotent, acks all, as before
   await producer.connect();
   const started = performance.now();
   const value = Buffer.alloc(100, 120);
@@ -33,7 +33,7 @@ async function produceInput(): Promise<number> {
   for (let i = 0; i < records; i += 10_000) {
     const messages = [];
     for (let j = i; j < Math.min(records, i + 10_000); j++) messages.push({ key: `user-${j % keys}`, value });
-    sends.push(producer.send({ topic: input, acks: -1, messages }));
+    sends.push(producer.send(input, messages));
     if (sends.length >= 4) await sends.shift();
   }
   await Promise.all(sends);

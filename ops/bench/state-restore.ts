@@ -1,22 +1,23 @@
 /**
  * `node --import tsx ops/bench/state-restore.ts [--keys 1000000]`: restore time of a store of N keys from its
  * changelog on the running local broker (issue 14). Produces N distinct keys to a fresh compacted changelog topic
- * through the changelog writer's kafkajs sender, then restores them through the kafkajs partition reader into an
- * lmdb store under a temp folder, as a task does after a kill -9 (no checkpoint: wipe and restore whole).
+ * through the runtime's changelog sender on the Kafka port's producer, then restores them through the adapter's
+ * partition reader (the one a task restores with) into an lmdb store under a temp folder, as a task does after a
+ * kill -9 (no checkpoint: wipe and restore whole).
  * Writes bench/results/state-restore.json.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { kafkajsChangelogSender, kafkajsPartitionReader } from "../../topologies/runtime/kafka/kafkajs-changelog.ts";
+import { changelogSender } from "../../topologies/runtime/state/changelog-io.ts";
 import { encodeStoredValue } from "../../topologies/runtime/state/changelog-writer.ts";
 import { lmdbEngines } from "../../topologies/runtime/state/lmdb-engine.ts";
 import { restoreStores } from "../../topologies/runtime/state/restorer.ts";
 import { TaskStores } from "../../topologies/runtime/state/task-stores.ts";
 import { changelogTopic } from "../../topologies/stores.ts";
 import { writeResult } from "./lib/results.ts";
-import { benchKafka, createTopic, deleteTopics } from "./lib/topics.ts";
+import { benchChangelogIo, benchClient, createTopic, deleteTopics } from "./lib/topics.ts";
 
 const { values } = parseArgs({ options: { keys: { type: "string", default: "1000000" } } });
 const keys = Number(values.keys);
@@ -24,11 +25,11 @@ const app = "sluice-bench-state";
 const topic = changelogTopic(app, "counts");
 
 await createTopic(topic, 1, { "cleanup.policy": "compact" });
-const kafka = benchKafka();
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-const admin = kafka.admin();
-await Promise.all([producer.connect(), admin.connect()]);
-const sender = kafkajsChangelogSender(producer);
+// The runtime's changelog path: the port's idempotent producer through `changelogSender`, and the adapter's
+// partition reader (a throwaway group, as a task's restore uses).
+const producer = benchClient().producer();
+const [io] = await Promise.all([benchChangelogIo(app), producer.connect()]);
+const sender = changelogSender(producer);
 let started = performance.now();
 const BATCH = 10_000;
 for (let i = 0; i < keys; i += BATCH) {
@@ -46,7 +47,7 @@ const produceSeconds = (performance.now() - started) / 1000;
 const dir = mkdtempSync(join(tmpdir(), "sluice-bench-restore-"));
 const stores = new TaskStores("bench-0", [{ name: "counts", kind: "keyValue" }], lmdbEngines(dir, app), () => 0);
 started = performance.now();
-const ends = await restoreStores(stores, kafkajsPartitionReader(kafka, admin, app), {
+const ends = await restoreStores(stores, io.reader, {
   applicationId: app,
   partition: 0,
 });
@@ -54,7 +55,7 @@ const restoreSeconds = (performance.now() - started) / 1000;
 const restoredKeys = stores.engine("counts").size();
 await stores.close();
 rmSync(dir, { recursive: true, force: true });
-await Promise.all([producer.disconnect(), admin.disconnect()]);
+await Promise.all([producer.disconnect(), io.close()]);
 await deleteTopics([topic]);
 
 const result = {
