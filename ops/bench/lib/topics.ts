@@ -11,7 +11,7 @@ import { TransientError } from "../../../core/errors.ts";
 import type { ConsumedMessage, KafkaClient, KafkaConnection } from "../../../core/kafka.ts";
 import { endpoints } from "../../../stack/config.ts";
 import { type KafkajsChangelogIo, kafkajsChangelogIo } from "../../../topologies/runtime/kafka/kafkajs-changelog.ts";
-import { type KafkajsClient, kafkaClientFor } from "../../../topologies/runtime/kafka/kafkajs-client.ts";
+import { kafkaClientFor } from "../../../topologies/runtime/kafka/kafkajs-client.ts";
 import { REPO_ROOT } from "../../repo-root.ts";
 
 export const ORDER_SCHEMA_FILE = join(REPO_ROOT, "schemas/example-order.avsc");
@@ -28,15 +28,6 @@ function benchConnection(): KafkaConnection {
 /** The Kafka port on the bench's broker. */
 export function benchClient(): KafkaClient {
   return kafkaClientFor(benchConnection());
-}
-
-/**
- * @deprecated The kafkajs client itself, for the bench programs that still drive kafkajs directly through this
- * function (state-count.ts, state-restore.ts, soak.ts, lib/latency.ts) until they move to `benchClient()`; new
- * code uses `benchClient()`.
- */
-export function benchKafka(): KafkajsClient["kafka"] {
-  return kafkaClientFor(benchConnection()).kafka;
 }
 
 /**
