@@ -146,6 +146,7 @@ export class KafkaSink implements Sink {
         }
       }),
     );
+    if (transient) throw transient;
     const ready = messages.filter((message) => message !== undefined);
     if (ready.length > 0) {
       try {
