@@ -39,11 +39,10 @@ export async function decodeMessage(message: ConsumedMessage, serdes: PartitionS
  * (then await `decodeMessage`). Throws the same poison errors.
  */
 export function decodeMessageNow(message: ConsumedMessage, serdes: PartitionSerdes): StreamRecord | undefined {
-  const deserializeNow = serdes.valueSerde.deserializeNow;
-  if (deserializeNow === undefined) return undefined;
+  const data = valueBytes(message, serdes);
   let value: Deserialized<unknown> | undefined;
   try {
-    value = deserializeNow.call(serdes.valueSerde, serdes.topic, valueBytes(message, serdes));
+    value = serdes.valueSerde.deserializeNow?.(serdes.topic, data);
   } catch (error) {
     throw withContext(error, `decoding ${where(message, serdes)}`);
   }
